@@ -1,0 +1,61 @@
+/**
+ * Route table: method + path pattern → handler. Patterns use `{name}` for one
+ * path segment and `{name:.*}` for a greedy match (image names contain
+ * slashes: `/images/localhost:5000/a/b:t/json`). First match wins, so routes
+ * with a fixed suffix are declared before their greedy siblings.
+ */
+import type { RequestContext } from './context.js';
+
+export type Handler = (ctx: RequestContext) => Promise<void> | void;
+
+export interface Route {
+  method: string;
+  pattern: string;
+  handler: Handler;
+  /** The handler takes over the connection (attach, exec start). */
+  hijack?: boolean;
+}
+
+interface Compiled extends Route {
+  re: RegExp;
+  names: string[];
+}
+
+export interface Match {
+  route: Route;
+  params: Record<string, string>;
+}
+
+export class Router {
+  private readonly routes: Compiled[] = [];
+
+  add(routes: readonly Route[]): void {
+    for (const r of routes) {
+      const names: string[] = [];
+      const src = r.pattern.replace(/[.+?^$()[\]|\\]/g, '\\$&').replace(/\{(\w+)(?::\\\.\*)?\}/g, (m, name: string) => {
+        names.push(name);
+        return m.includes(':') ? '(.+)' : '([^/]+)';
+      });
+      this.routes.push({ ...r, re: new RegExp(`^${src}$`), names });
+    }
+  }
+
+  /** The route for method and path; `allowed` lists methods when only the path matched. */
+  match(method: string, path: string): Match | { allowed: string[] } | undefined {
+    const allowed: string[] = [];
+    for (const r of this.routes) {
+      const m = r.re.exec(path);
+      if (!m) continue;
+      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) {
+        allowed.push(r.method);
+        continue;
+      }
+      const params: Record<string, string> = {};
+      r.names.forEach((n, i) => {
+        params[n] = decodeURIComponent(m[i + 1]!);
+      });
+      return { route: r, params };
+    }
+    return allowed.length ? { allowed } : undefined;
+  }
+}

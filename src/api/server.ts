@@ -1,0 +1,151 @@
+/**
+ * The Engine API over a unix socket. Strips the optional `/v1.NN` prefix and
+ * checks it against the versions we support, dispatches to the route table,
+ * and turns thrown EngineErrors into `{"message": …}` replies with Docker's
+ * status codes. Requests that ask to upgrade (attach, exec start) arrive on
+ * the `upgrade` event and reach hijack routes with the raw socket.
+ *
+ * Lifecycle: listen() once; close() stops accepting, ends idle keep-alive
+ * connections and resolves when the socket file is removed. Hijacked
+ * connections belong to their handlers and are not closed here.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { promises as fs, existsSync } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { notFound, invalidParameter, EngineError } from '../errdefs/errdefs.js';
+import type { Logger } from '../util/log.js';
+import { RequestContext } from './context.js';
+import { errorReply } from './errors.js';
+import { Router, type Route } from './router.js';
+import { API_VERSION, MIN_API_VERSION, compareVersions } from './version.js';
+
+export interface ApiServerOptions {
+  socketPath: string;
+  routes: readonly Route[];
+  log: Logger;
+  /** Sent as the `Server` header, as dockerd does (`Docker/27.0.0 (linux)`). */
+  serverHeader: string;
+}
+
+const VERSION_PREFIX = /^\/v(\d+\.\d+)(\/.*)$/;
+
+export class ApiServer {
+  private readonly router = new Router();
+  private readonly server: http.Server;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.router.add(opts.routes);
+    this.server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+      void this.dispatch(req, res);
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const res = new http.ServerResponse(req);
+      res.assignSocket(socket as net.Socket);
+      res.on('finish', () => {
+        res.detachSocket(socket as net.Socket);
+        socket.end();
+      });
+      void this.dispatch(req, res, { socket, head });
+    });
+    this.server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  async listen(): Promise<void> {
+    const path = this.opts.socketPath;
+    await fs.mkdir(dirname(path), { recursive: true });
+    if (existsSync(path)) {
+      if (await socketInUse(path)) {
+        throw new EngineError('Conflict', `another daemon is already listening on ${path}; stop it or choose another --socket`);
+      }
+      await fs.rm(path, { force: true });
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(path, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    await fs.chmod(path, 0o660);
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, hijack?: { socket: Duplex; head: Buffer }): Promise<void> {
+    const started = process.hrtime.bigint();
+    res.setHeader('Api-Version', API_VERSION);
+    res.setHeader('Docker-Experimental', 'false');
+    res.setHeader('Ostype', 'linux');
+    res.setHeader('Server', this.opts.serverHeader);
+    const url = new URL(req.url ?? '/', 'http://berth');
+    let path = url.pathname;
+    let version = API_VERSION;
+    try {
+      const m = VERSION_PREFIX.exec(path);
+      if (m) {
+        version = m[1]!;
+        path = m[2]!;
+        if (compareVersions(version, API_VERSION) > 0) {
+          throw invalidParameter(`client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+        }
+        if (compareVersions(version, MIN_API_VERSION) < 0) {
+          throw invalidParameter(
+            `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+          );
+        }
+      }
+      const method = req.method ?? 'GET';
+      const found = this.router.match(method, path);
+      if (!found) throw notFound('page not found');
+      if ('allowed' in found) throw new EngineError('InvalidParameter', `method ${method} not allowed on ${path}`);
+      const ctx = new RequestContext(req, res, found.params, url, version, found.route.hijack ? hijack : undefined);
+      await found.route.handler(ctx);
+    } catch (err) {
+      this.replyError(req, res, err);
+    } finally {
+      if (this.opts.log.debugEnabled) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        this.opts.log.debug('api', { method: req.method, url: req.url, status: res.statusCode, ms: ms.toFixed(2) });
+      }
+    }
+  }
+
+  private replyError(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const { status, message } = errorReply(err);
+    if (status >= 500) this.opts.log.error('request failed', { method: req.method, url: req.url, err: message });
+    if (res.headersSent) {
+      // Too late for a status: the stream carries what it can, then ends.
+      if (!res.writableEnded) res.end();
+      return;
+    }
+    if (status === 304) {
+      res.writeHead(304);
+      res.end();
+      return;
+    }
+    const body = JSON.stringify({ message }) + '\n';
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
+
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * A typed Engine API client over the daemon's unix socket. One keep-alive
+ * connection pool per client; JSON requests, streamed bodies, JSON-lines
+ * progress streams. Errors from the daemon become ApiError with Docker's
+ * status code and message ("Error response from daemon: …" is the CLI's
+ * business).
+ */
+import http, { type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The daemon could not be reached at all. */
+export class ConnectError extends Error {}
+
+export type Query = Record<string, string | number | boolean | string[] | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** A JSON value, or a stream/buffer sent as is. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  contentType?: string;
+}
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+export class Client {
+  readonly socketPath: string;
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+
+  constructor(host: string = DEFAULT_HOST) {
+    if (host.startsWith('unix://')) this.socketPath = host.slice('unix://'.length);
+    else if (host.startsWith('/')) this.socketPath = host;
+    else throw new ConnectError(`unsupported daemon address ${JSON.stringify(host)}: use unix:///path/to/berth.sock`);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** Sends a request and returns the raw response (any status). */
+  request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const qs = encodeQuery(opts.query);
+    const headers: Record<string, string> = { ...opts.headers };
+    let payload: Buffer | Readable | undefined;
+    if (opts.body !== undefined) {
+      if (Buffer.isBuffer(opts.body) || isReadable(opts.body)) {
+        payload = opts.body as Buffer | Readable;
+        headers['Content-Type'] = opts.contentType ?? 'application/x-tar';
+      } else {
+        payload = Buffer.from(JSON.stringify(opts.body));
+        headers['Content-Type'] = 'application/json';
+      }
+      if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
+    }
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers, agent: this.agent }, resolve);
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') {
+          reject(
+            new ConnectError(
+              `Cannot connect to the berth daemon at unix://${this.socketPath}. Is berthd running?` + (e.code === 'EACCES' ? ' (permission denied)' : ''),
+            ),
+          );
+        } else reject(e);
+      });
+      if (payload === undefined) req.end();
+      else if (Buffer.isBuffer(payload)) req.end(payload);
+      else {
+        payload.on('error', (e) => req.destroy(e));
+        payload.pipe(req);
+      }
+    });
+  }
+
+  /** A request whose success reply is JSON (or empty); throws ApiError otherwise. */
+  async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.request(method, path, opts);
+    const body = await readAll(res);
+    if (res.statusCode! >= 400) throw apiError(res.statusCode!, body);
+    if (body.length === 0) return undefined as T;
+    return JSON.parse(body.toString('utf8')) as T;
+  }
+
+  /** A request whose success reply is a byte stream (save, export, logs). */
+  async stream(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const res = await this.request(method, path, opts);
+    if (res.statusCode! >= 400) throw apiError(res.statusCode!, await readAll(res));
+    return res;
+  }
+
+  /**
+   * A request answered with JSON lines (pull, load, import): calls onMessage
+   * for each object. A message with `error` ends it with an ApiError, as the
+   * docker CLI reports stream errors.
+   */
+  async jsonLines(method: string, path: string, opts: RequestOptions, onMessage: (m: JsonMessage) => void): Promise<void> {
+    const res = await this.stream(method, path, opts);
+    let buf = '';
+    let failure: JsonMessage | undefined;
+    for await (const chunk of res) {
+      buf += (chunk as Buffer).toString('utf8');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (!line) continue;
+        const m = JSON.parse(line) as JsonMessage;
+        if (m.error || m.errorDetail) failure ??= m;
+        else onMessage(m);
+      }
+    }
+    if (buf.trim()) {
+      const m = JSON.parse(buf) as JsonMessage;
+      if (m.error || m.errorDetail) failure ??= m;
+      else onMessage(m);
+    }
+    if (failure) throw new ApiError(500, failure.errorDetail?.message ?? failure.error ?? 'unknown error');
+  }
+}
+
+export interface JsonMessage {
+  status?: string;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string; code?: number };
+  aux?: unknown;
+}
+
+function isReadable(v: unknown): v is Readable {
+  return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function';
+}
+
+export async function readAll(res: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function apiError(status: number, body: Buffer): ApiError {
+  const text = body.toString('utf8');
+  try {
+    const j = JSON.parse(text) as { message?: string };
+    if (typeof j.message === 'string') return new ApiError(status, j.message);
+  } catch {
+    /* not JSON: report the text */
+  }
+  return new ApiError(status, text.trim() || `HTTP ${status}`);
+}
+
+function encodeQuery(q: Query | undefined): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) p.append(k, x);
+    else if (typeof v === 'boolean') p.set(k, v ? '1' : '0');
+    else p.set(k, String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}

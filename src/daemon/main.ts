@@ -1,0 +1,99 @@
+/**
+ * berthd: parses its flags, starts the daemon, and stops it on SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { messageOf } from '../errdefs/errdefs.js';
+import { createLogger } from '../util/log.js';
+import { BERTH_VERSION } from './build-info.js';
+import { Daemon, type DaemonConfig } from './daemon.js';
+
+const USAGE = `Usage:  berthd [OPTIONS]
+
+A Docker-compatible container engine daemon.
+
+Options:
+      --root DIR             Root of persistent state (default "/var/lib/berth")
+      --exec-root DIR        Root of runtime state (default "/run/berth")
+      --socket PATH          API socket (default "/run/berth/berth.sock");
+                             "unix://PATH" is accepted too
+      --bridge-subnet CIDR   Subnet of the default bridge (default 172.17.0.0/16,
+                             or the next free /16 when that one is in use)
+      --bridge-name NAME     Device name of the default bridge (default "berth0")
+  -D, --debug                Debug logging, with per-request timings
+  -v, --version              Print the version and exit
+  -h, --help                 Print this help and exit
+`;
+
+function parse(argv: string[]): DaemonConfig | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string', default: '/var/lib/berth' },
+      'exec-root': { type: 'string', default: '/run/berth' },
+      socket: { type: 'string', short: 'H', default: '/run/berth/berth.sock' },
+      'bridge-subnet': { type: 'string' },
+      'bridge-name': { type: 'string', default: 'berth0' },
+      debug: { type: 'boolean', short: 'D', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return undefined;
+  }
+  if (values.version) {
+    process.stdout.write(`berthd version ${BERTH_VERSION}\n`);
+    return undefined;
+  }
+  return {
+    root: values.root!,
+    execRoot: values['exec-root']!,
+    socket: values.socket!.replace(/^unix:\/\//, ''),
+    ...(values['bridge-subnet'] ? { bridgeSubnet: values['bridge-subnet'] } : {}),
+    bridgeName: values['bridge-name']!,
+    debug: values.debug!,
+  };
+}
+
+async function main(): Promise<void> {
+  let cfg: DaemonConfig | undefined;
+  try {
+    cfg = parse(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`berthd: ${messageOf(e)}\nSee 'berthd --help'.\n`);
+    process.exit(125);
+  }
+  if (!cfg) return;
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('berthd: must run as root (it mounts filesystems and manages network devices)\n');
+    process.exit(1);
+  }
+  const log = createLogger({ debug: cfg.debug });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(cfg, log);
+  } catch (e) {
+    log.error('berthd failed to start', { err: messageOf(e) });
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal: sig });
+    daemon.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('error while stopping', { err: messageOf(e) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,58 @@
+/**
+ * The one error type of the engine. Every subsystem throws EngineError with a
+ * kind; the API layer maps kinds to HTTP status codes in one table
+ * (api/errors.ts). Messages are for people: what failed, on which object, and
+ * what to do. Where Docker clients parse a message ("No such container: x"),
+ * ours matches Docker's text.
+ */
+export type ErrorKind =
+  | 'NotFound'
+  | 'InvalidParameter'
+  | 'Conflict'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'Unavailable'
+  | 'NotImplemented'
+  | 'NotModified'
+  | 'Internal';
+
+export class EngineError extends Error {
+  readonly kind: ErrorKind;
+
+  constructor(kind: ErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = `EngineError(${kind})`;
+  }
+}
+
+export const notFound = (msg: string, cause?: unknown): EngineError => new EngineError('NotFound', msg, { cause });
+export const invalidParameter = (msg: string, cause?: unknown): EngineError =>
+  new EngineError('InvalidParameter', msg, { cause });
+export const conflict = (msg: string, cause?: unknown): EngineError => new EngineError('Conflict', msg, { cause });
+export const unauthorized = (msg: string, cause?: unknown): EngineError =>
+  new EngineError('Unauthorized', msg, { cause });
+export const forbidden = (msg: string, cause?: unknown): EngineError => new EngineError('Forbidden', msg, { cause });
+export const unavailable = (msg: string, cause?: unknown): EngineError =>
+  new EngineError('Unavailable', msg, { cause });
+export const notImplemented = (msg: string, cause?: unknown): EngineError =>
+  new EngineError('NotImplemented', msg, { cause });
+export const notModified = (msg: string): EngineError => new EngineError('NotModified', msg);
+export const internal = (msg: string, cause?: unknown): EngineError => new EngineError('Internal', msg, { cause });
+
+export function isKind(err: unknown, kind: ErrorKind): boolean {
+  return err instanceof EngineError && err.kind === kind;
+}
+
+/** The errno code of a Node system error ("ENOENT"), or undefined. */
+export function errnoCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

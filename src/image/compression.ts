@@ -1,0 +1,58 @@
+/**
+ * Recognising and undoing layer compression. Layers arrive gzip-compressed
+ * (registries, most archives), zstd-compressed (newer OCI images) or plain;
+ * import and load accept any of them and tell them apart by magic bytes.
+ */
+import { Readable, type Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { invalidParameter } from '../errdefs/errdefs.js';
+
+export type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'none';
+
+export function detectCompression(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+  return 'none';
+}
+
+/**
+ * Reads the first bytes of a stream to tell its compression, and returns a
+ * stream that still yields every byte.
+ */
+export async function sniff(input: Readable): Promise<{ compression: Compression; stream: Readable }> {
+  const it = input[Symbol.asyncIterator]();
+  const first: Buffer[] = [];
+  let have = 0;
+  let done = false;
+  while (have < 6) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = r.value as Buffer;
+    first.push(b);
+    have += b.length;
+  }
+  const head = Buffer.concat(first);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    if (done) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
+  }
+  return { compression: detectCompression(head), stream: Readable.from(all(), { objectMode: false }) };
+}
+
+/** A transform that undoes the given compression, or undefined for 'none'. */
+export function decompressor(c: Compression): Transform | undefined {
+  switch (c) {
+    case 'none':
+      return undefined;
+    case 'gzip':
+      return createGunzip();
+    default:
+      throw invalidParameter(`${c}-compressed data is not supported (use gzip, or uncompressed tar)`);
+  }
+}

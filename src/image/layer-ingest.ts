@@ -1,0 +1,161 @@
+/**
+ * Turning a layer stream into a stored blob and an unpacked snapshot, in one
+ * pass: the bytes go to the content store as they arrive, are decompressed,
+ * hashed into the diff ID, and unpacked straight into the upper dir of a
+ * fresh snapshot, which is then committed under the layer's chain ID.
+ *
+ * Layers are shared: when a snapshot with that chain ID already exists the
+ * fresh one is dropped. On any failure (bad data, digest mismatch, hostile
+ * tar) the blob ingest and the snapshot are removed: nothing half-made stays.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { invalidParameter } from '../errdefs/errdefs.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import { decompressor, sniff, type Compression } from './compression.js';
+import type { ContentStore, ContentWriter } from './content-store.js';
+import type { LayerRecord } from './image-store.js';
+import { MediaType, type Descriptor } from './oci.js';
+import { applyLayer } from './unpack.js';
+
+export const LABEL_DIFF_ID = 'berth.diff-id';
+export const LABEL_SIZE = 'berth.size';
+export const LABEL_TAR_SIZE = 'berth.tar-size';
+export const LABEL_EXTRACT = 'berth.extract';
+
+export function chainIdOf(parentChainId: string | undefined, diffId: string): string {
+  return parentChainId === undefined ? diffId : 'sha256:' + createHash('sha256').update(`${parentChainId} ${diffId}`).digest('hex');
+}
+
+/** The chain IDs of a list of diff IDs. */
+export function chainIds(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) out.push(chainIdOf(out[out.length - 1], d));
+  return out;
+}
+
+export interface IngestDeps {
+  content: ContentStore;
+  snapshots: Snapshotter;
+}
+
+export interface IngestOptions {
+  /** Chain ID of the layer below, if any. */
+  parent?: string;
+  /**
+   * Keep the blob as it arrived (registries), decompressed (import), or it is
+   * already in the content store as `stored` (archives: the input is that blob).
+   */
+  keep: 'as-is' | 'uncompressed' | { stored: Descriptor };
+  /** Media type of the incoming blob when known; otherwise sniffed. */
+  mediaType?: string;
+  expectedBlob?: { digest: string; size?: number };
+  expectedDiffId?: string;
+  maxBytes?: number;
+  /** Called with the count of incoming bytes read so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** Passes data through while hashing it, counting it and optionally writing it to the content store. */
+class Tap extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(
+    private readonly writer?: ContentWriter,
+    private readonly onBytes?: (n: number) => void,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.onBytes?.(this.bytes);
+    if (!this.writer) return cb(null, chunk);
+    this.writer.write(chunk).then(
+      () => cb(null, chunk),
+      (e: unknown) => cb(e as Error),
+    );
+  }
+}
+
+export async function ingestLayer(deps: IngestDeps, input: Readable, opts: IngestOptions): Promise<LayerRecord> {
+  const { compression, stream } = await sniff(input);
+  const key = `extract-${randomBytes(8).toString('hex')}`;
+  await deps.snapshots.prepare(key, opts.parent, { [LABEL_EXTRACT]: 'true' });
+  const writer = typeof opts.keep === 'object' ? undefined : await deps.content.writer();
+  let committed = false;
+  try {
+    const decompress = decompressor(compression);
+    const inTap = new Tap(opts.keep === 'as-is' || !decompress ? writer : undefined, opts.onProgress);
+    const tarTap = new Tap(opts.keep === 'uncompressed' && decompress ? writer : undefined);
+    const out = new PassThrough();
+    const stages = decompress ? [inTap, decompress, tarTap, out] : [inTap, tarTap, out];
+    const flow = pipeline(stream, ...(stages as [Transform, ...Transform[]]));
+    const unpack = applyLayer(out, deps.snapshots.layerDir(key), opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}).then(
+      (r) => {
+        out.resume(); // drain the end-of-archive padding: it counts toward the diff ID
+        return r;
+      },
+      (e: unknown) => {
+        out.destroy(e as Error);
+        throw e;
+      },
+    );
+    const [flowResult, unpackResult] = await Promise.allSettled([flow, unpack]);
+    if (unpackResult.status === 'rejected') throw unpackResult.reason;
+    if (flowResult.status === 'rejected') throw flowResult.reason;
+
+    const diffID = 'sha256:' + tarTap.hash.digest('hex');
+    if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffID) {
+      throw invalidParameter(`layer content does not match its diff ID: expected ${opts.expectedDiffId}, got ${diffID}`);
+    }
+    const blob = writer ? await writer.commit(opts.expectedBlob) : (opts.keep as { stored: Descriptor }).stored;
+    const chainID = chainIdOf(opts.parent, diffID);
+    const size = unpackResult.value.bytes;
+    if (deps.snapshots.stat(chainID)) {
+      await deps.snapshots.remove(key);
+    } else {
+      await deps.snapshots.commit(chainID, key, {
+        [LABEL_DIFF_ID]: diffID,
+        [LABEL_SIZE]: String(size),
+        [LABEL_TAR_SIZE]: String(tarTap.bytes),
+      });
+    }
+    committed = true;
+    return {
+      diffID,
+      chainID,
+      size,
+      tarSize: tarTap.bytes,
+      blob: { mediaType: blobMediaType(opts, compression), digest: blob.digest, size: blob.size },
+    };
+  } finally {
+    if (!committed) {
+      await writer?.abort();
+      if (deps.snapshots.stat(key)) await deps.snapshots.remove(key);
+    }
+  }
+}
+
+function blobMediaType(opts: IngestOptions, c: Compression): string {
+  if (typeof opts.keep === 'object') return opts.keep.stored.mediaType;
+  if (opts.keep === 'uncompressed' || c === 'none') return MediaType.OciLayer;
+  if (opts.mediaType) return opts.mediaType;
+  return c === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayerGzip;
+}
+
+/** A layer record for a chain ID that is already unpacked, from its snapshot labels. */
+export function existingLayer(snapshots: Snapshotter, chainID: string, blob: LayerRecord['blob']): LayerRecord | undefined {
+  const info = snapshots.stat(chainID);
+  if (!info || info.kind !== 'committed') return undefined;
+  const diffID = info.labels[LABEL_DIFF_ID];
+  if (!diffID) return undefined;
+  return {
+    diffID,
+    chainID,
+    size: Number(info.labels[LABEL_SIZE] ?? 0),
+    tarSize: Number(info.labels[LABEL_TAR_SIZE] ?? 0),
+    blob,
+  };
+}

@@ -1,0 +1,600 @@
+/**
+ * Layer extraction: an uncompressed OCI/Docker layer tar → the upper dir of an
+ * overlay snapshot, written directly (never through a mount).
+ *
+ * OCI whiteouts become overlayfs whiteouts as they are written:
+ *   dir/.wh.name       → character device 0/0 at dir/name
+ *   dir/.wh..wh..opq   → xattr trusted.overlay.opaque=y on dir
+ *
+ * Safety ("layer extraction never writes outside its target"): names are
+ * normalised and refused when absolute or containing `..`; every parent
+ * component of every entry is checked with lstat (symlinks are never
+ * traversed, whatever they point to); files are created O_EXCL|O_NOFOLLOW after
+ * removing whatever was there; hardlink targets must be entries already present
+ * in dest, reached through real directories only. These checks rely on dest
+ * being written by this function alone while it runs (a fresh snapshot dir),
+ * which is why a verified directory is remembered instead of re-checked for
+ * every entry: the cache is dropped whenever a directory is removed.
+ *
+ * Error contract: rejects with an EngineError. InvalidParameter for a hostile
+ * or malformed layer (the message names the entry and what is wrong with it),
+ * Internal for a failure of the host filesystem (with the path). The input
+ * stream's own error is passed through unchanged. On any failure the input is
+ * destroyed (as stream.pipeline would), no file handle or write is left
+ * pending, and dest is left partially written: the caller removes it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { extract as tarExtract } from 'tar-stream';
+import type { Extract, Header } from 'tar-stream';
+import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
+
+export interface ApplyLayerOptions {
+  /** Cap on the sum of regular file sizes in the layer (default 64 GiB). */
+  maxBytes?: number;
+  /** Create character and block devices instead of refusing them (default false). */
+  allowDevices?: boolean;
+}
+
+export interface ApplyLayerResult {
+  /** Sum of the sizes of the regular files in the layer (Docker's layer size). */
+  bytes: number;
+}
+
+export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const WHITEOUT_META_PREFIX = '.wh..wh.';
+export const WHITEOUT_OPAQUE = '.wh..wh..opq';
+export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+/** Files at least this big are written with async writes (batched), smaller ones synchronously. */
+const ASYNC_WRITE_THRESHOLD = 1024 * 1024;
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** An entry as tar-stream's extract yields it (the type is not exported). */
+type Entry = Extract extends AsyncIterable<infer S> ? S : never;
+
+const O_CREATE_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+
+/**
+ * Extracts the layer tar into dest (an existing empty directory, the upper dir
+ * of a snapshot) and resolves with the layer size. See the module comment for
+ * whiteouts, safety checks and the error contract.
+ */
+export async function applyLayer(tar: Readable, dest: string, opts: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
+  const x = new Extractor(path.resolve(dest), opts);
+  // allowUnknownFormat: accept v7 headers, as Go's archive/tar does (checksums are still verified).
+  const ex = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
+  captureRawPaxXattrs(ex);
+
+  let sourceError: unknown;
+  const onSourceError = (err: unknown): void => {
+    if (sourceError === undefined) sourceError = err ?? new Error('layer stream failed');
+    ex.destroy(sourceError as Error);
+  };
+  tar.on('error', onSourceError);
+  tar.pipe(ex);
+
+  let ok = false;
+  try {
+    for await (const entry of ex) await x.entry(entry);
+    x.finish();
+    ok = true;
+    return { bytes: x.bytes };
+  } catch (err) {
+    if (sourceError !== undefined) throw sourceError;
+    if (err instanceof EngineError) throw err;
+    // Anything else comes from the tar parser (checksum, truncation, header sizes).
+    throw invalidParameter(`malformed layer tar: ${messageOf(err)}`, err);
+  } finally {
+    tar.unpipe(ex);
+    tar.off('error', onSourceError);
+    if (!ok) {
+      ex.destroy();
+      tar.destroy();
+    }
+  }
+}
+
+/**
+ * Normalises a layer path ("./usr//bin/" → "usr/bin", "." → "" for the root)
+ * or throws InvalidParameter when it is empty, absolute, contains a NUL byte
+ * or a ".." component. `entry` names the tar entry in the message (defaults to
+ * the path itself).
+ */
+export function normalizeLayerPath(name: string, entry: string = name, what = 'path'): string {
+  const problem = layerPathProblem(name);
+  if (problem !== undefined) throw badEntry(entry, what === 'path' ? problem : `${what} ${JSON.stringify(name)} ${problem}`);
+  const parts: string[] = [];
+  for (const c of name.split('/')) if (c !== '' && c !== '.') parts.push(c);
+  return parts.join('/');
+}
+
+function layerPathProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name.includes('\0')) return 'contains a NUL byte';
+  if (name.startsWith('/')) return 'is an absolute path';
+  for (const c of name.split('/')) if (c === '..') return 'contains a ".." component';
+  return undefined;
+}
+
+function badEntry(name: string, reason: string): EngineError {
+  return invalidParameter(`invalid layer entry ${JSON.stringify(name)}: ${reason}`);
+}
+
+interface DirTimes {
+  atime: number;
+  mtime: number;
+}
+
+interface Meta {
+  mode: number;
+  uid: number;
+  gid: number;
+  atime: number;
+  mtime: number;
+}
+
+class Extractor {
+  bytes = 0;
+  private readonly maxBytes: number;
+  private readonly allowDevices: boolean;
+  /** Relative paths known to be real directories (never symlinks) under dest. */
+  private readonly dirs = new Set<string>();
+  /** Directory times, applied once every entry is written (children would change them). */
+  private readonly dirTimes = new Map<string, DirTimes>();
+
+  constructor(
+    private readonly dest: string,
+    opts: ApplyLayerOptions,
+  ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
+    this.allowDevices = opts.allowDevices ?? false;
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(dest, { throwIfNoEntry: false });
+    } catch (err) {
+      throw internal(`cannot extract layer into ${dest}: ${messageOf(err)}`, err);
+    }
+    if (!st?.isDirectory()) throw invalidParameter(`cannot extract layer into ${dest}: not a directory`);
+  }
+
+  private abs(rel: string): string {
+    return rel === '' ? this.dest : `${this.dest}/${rel}`;
+  }
+
+  async entry(entry: Entry): Promise<void> {
+    const h = entry.header;
+    const name = h.name;
+    const isFile = h.type === 'file' || h.type === 'contiguous-file';
+    // Entries whose data we do not write must still be drained for the parser to go on.
+    if (!isFile) entry.resume();
+
+    const rel = normalizeLayerPath(name);
+    const slash = rel.lastIndexOf('/');
+    const base = rel.slice(slash + 1);
+
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      entry.resume(); // a whiteout's own data (normally none) is not written
+      if (rel.startsWith(WHITEOUT_META_PREFIX) && rel !== WHITEOUT_OPAQUE) return; // aufs metadata (.wh..wh.plnk…)
+      if (base === WHITEOUT_OPAQUE) return this.opaque(rel, name);
+      return this.whiteout(rel, slash, base, name, h);
+    }
+    if (rel.startsWith(WHITEOUT_META_PREFIX)) {
+      entry.resume();
+      return; // inside an aufs metadata dir
+    }
+    if (rel === '' && h.type !== 'directory') throw badEntry(name, 'a non-directory cannot replace the layer root');
+
+    const meta = entryMeta(h);
+    switch (h.type) {
+      case 'file':
+      case 'contiguous-file':
+        return this.file(entry, rel, name, meta);
+      case 'directory':
+        return this.directory(rel, name, meta, h);
+      case 'symlink':
+        return this.symlink(rel, name, meta, h);
+      case 'link':
+        return this.hardlink(rel, name, meta, h);
+      case 'fifo':
+        return this.node(rel, name, meta, h, S_IFIFO);
+      case 'character-device':
+        return this.node(rel, name, meta, h, S_IFCHR);
+      case 'block-device':
+        return this.node(rel, name, meta, h, S_IFBLK);
+      default:
+        throw badEntry(name, `unsupported tar entry type ${h.type ?? '(unknown typeflag)'}`);
+    }
+  }
+
+  /** Applies directory times, deferred until all children are written. */
+  finish(): void {
+    for (const [rel, t] of this.dirTimes) {
+      const abs = this.abs(rel);
+      fsOp(rel || '.', abs, () => fs.lutimesSync(abs, t.atime, t.mtime));
+    }
+  }
+
+  // --- entry kinds -------------------------------------------------------------
+
+  private async file(entry: Entry, rel: string, name: string, meta: Meta): Promise<void> {
+    const size = entry.header.size ?? 0;
+    if (this.bytes + size > this.maxBytes) {
+      throw invalidParameter(
+        `layer exceeds the maximum size of ${this.maxBytes} bytes (entry ${JSON.stringify(name)} of ${size} bytes brings it to ${this.bytes + size})`,
+      );
+    }
+    this.bytes += size;
+    this.ensureParent(rel, name);
+    const abs = this.abs(rel);
+    const fd = this.replace(rel, abs, name, () => fs.openSync(abs, O_CREATE_FILE, 0o600));
+    try {
+      if (size >= ASYNC_WRITE_THRESHOLD) await writeLarge(entry, fd, name, abs);
+      else if (size > 0) for await (const chunk of entry) writeAllSync(fd, chunk as Buffer, name, abs);
+      else entry.resume();
+      fsOp(name, abs, () => {
+        fs.fchownSync(fd, meta.uid, meta.gid);
+        fs.fchmodSync(fd, meta.mode); // after chown, which clears set-id bits
+      });
+      this.xattrs(entry.header, abs, name); // after chown, which clears security.capability
+      fsOp(name, abs, () => fs.futimesSync(fd, meta.atime, meta.mtime));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private directory(rel: string, name: string, meta: Meta, h: Header): void {
+    const abs = this.abs(rel);
+    if (rel !== '') {
+      this.ensureParent(rel, name);
+      try {
+        fs.mkdirSync(abs, 0o755);
+      } catch (err) {
+        if (code(err) !== 'EEXIST') throw fsError(name, abs, err);
+        const st = fsOp(name, abs, () => fs.lstatSync(abs));
+        if (!st.isDirectory()) {
+          this.remove(rel, abs, st, name);
+          fsOp(name, abs, () => fs.mkdirSync(abs, 0o755));
+        }
+      }
+      this.dirs.add(rel);
+    }
+    // abs is a directory this function created or just lstat'ed, so chmod by path cannot follow a symlink.
+    fsOp(name, abs, () => {
+      fs.lchownSync(abs, meta.uid, meta.gid);
+      fs.chmodSync(abs, meta.mode);
+    });
+    this.xattrs(h, abs, name);
+    this.dirTimes.set(rel, { atime: meta.atime, mtime: meta.mtime });
+  }
+
+  private symlink(rel: string, name: string, meta: Meta, h: Header): void {
+    const target = h.linkname;
+    if (!target) throw badEntry(name, 'symbolic link without a target');
+    if (target.includes('\0')) throw badEntry(name, 'symbolic link target contains a NUL byte');
+    this.ensureParent(rel, name);
+    const abs = this.abs(rel);
+    this.replace(rel, abs, name, () => fs.symlinkSync(target, abs));
+    fsOp(name, abs, () => fs.lchownSync(abs, meta.uid, meta.gid));
+    this.xattrs(h, abs, name);
+    fsOp(name, abs, () => fs.lutimesSync(abs, meta.atime, meta.mtime));
+  }
+
+  private hardlink(rel: string, name: string, meta: Meta, h: Header): void {
+    const target = h.linkname;
+    if (!target) throw badEntry(name, 'hardlink without a target');
+    const trel = normalizeLayerPath(target, name, 'hardlink target');
+    if (trel === '') throw badEntry(name, 'hardlink target is the layer root');
+    if (trel.startsWith(WHITEOUT_META_PREFIX)) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is aufs metadata`);
+    this.ensureParent(trel, name, `hardlink target ${JSON.stringify(target)}`);
+    const tabs = this.abs(trel);
+    const tst = fsOp(name, tabs, () => fs.lstatSync(tabs, { throwIfNoEntry: false }));
+    if (!tst) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is not in the layer (it must come before the link)`);
+    if (tst.isDirectory()) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is a directory`);
+    if (trel === rel) return;
+    this.ensureParent(rel, name);
+    const abs = this.abs(rel);
+    // link(2) does not follow a symlink target: the link is to the symlink itself.
+    this.replace(rel, abs, name, () => fs.linkSync(tabs, abs));
+    if (!tst.isSymbolicLink()) {
+      // As Docker: the link header's metadata is applied to the (shared) inode.
+      fsOp(name, abs, () => {
+        fs.lchownSync(abs, meta.uid, meta.gid);
+        fs.chmodSync(abs, meta.mode);
+        fs.lutimesSync(abs, meta.atime, meta.mtime);
+      });
+    }
+  }
+
+  private node(rel: string, name: string, meta: Meta, h: Header, kind: number): void {
+    const major = h.devmajor ?? 0;
+    const minor = h.devminor ?? 0;
+    if (kind !== S_IFIFO && !this.allowDevices) {
+      const what = kind === S_IFCHR ? 'character device' : 'block device';
+      throw badEntry(name, `${what} ${major}:${minor} refused: device nodes are not allowed in image layers`);
+    }
+    this.ensureParent(rel, name);
+    const abs = this.abs(rel);
+    this.replace(rel, abs, name, () => mknod(abs, kind | meta.mode, major, minor));
+    fsOp(name, abs, () => {
+      fs.lchownSync(abs, meta.uid, meta.gid);
+      fs.chmodSync(abs, meta.mode); // mknod honours the umask; abs is the node just made
+      fs.lutimesSync(abs, meta.atime, meta.mtime);
+    });
+    this.xattrs(h, abs, name);
+  }
+
+  /** dir/.wh.name → character device 0/0 at dir/name, replacing whatever is there. */
+  private whiteout(rel: string, slash: number, base: string, name: string, h: Header): void {
+    const orig = base.slice(WHITEOUT_PREFIX.length);
+    if (orig === '' || orig === '.' || orig === '..') throw badEntry(name, 'whiteout names no file');
+    const trel = slash < 0 ? orig : `${rel.slice(0, slash)}/${orig}`;
+    this.ensureParent(rel, name);
+    const abs = this.abs(trel);
+    this.replace(trel, abs, name, () => mknod(abs, S_IFCHR, 0, 0));
+    const meta = entryMeta(h);
+    fsOp(name, abs, () => fs.lchownSync(abs, meta.uid, meta.gid));
+  }
+
+  /** dir/.wh..wh..opq → dir is opaque (created if the layer did not list it). */
+  private opaque(rel: string, name: string): void {
+    this.ensureParent(rel, name);
+    const slash = rel.lastIndexOf('/');
+    const abs = this.abs(slash < 0 ? '' : rel.slice(0, slash));
+    fsOp(name, abs, () => lsetxattr(abs, OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
+  }
+
+  // --- helpers -----------------------------------------------------------------
+
+  /**
+   * Makes sure every parent component of rel is a real directory under dest,
+   * creating missing ones (0755, root, as Docker does) unless `what` says rel is
+   * a hardlink target, which must already exist. Refuses symlinks and other
+   * non-directories.
+   */
+  private ensureParent(rel: string, name: string, what?: string): void {
+    const end = rel.lastIndexOf('/');
+    if (end <= 0) return;
+    const parent = rel.slice(0, end);
+    if (this.dirs.has(parent)) return;
+    let pos = 0;
+    for (;;) {
+      const slash = parent.indexOf('/', pos);
+      const prefix = slash < 0 ? parent : parent.slice(0, slash);
+      if (!this.dirs.has(prefix)) this.checkDir(prefix, name, what);
+      if (slash < 0) return;
+      pos = slash + 1;
+    }
+  }
+
+  private checkDir(rel: string, name: string, what?: string): void {
+    const abs = this.abs(rel);
+    const st = fsOp(name, abs, () => fs.lstatSync(abs, { throwIfNoEntry: false }));
+    const of = what ? ` of ${what}` : '';
+    if (!st) {
+      if (what) throw badEntry(name, `${what} is not in the layer (parent ${JSON.stringify(rel)} does not exist)`);
+      fsOp(name, abs, () => fs.mkdirSync(abs, 0o755));
+    } else if (st.isSymbolicLink()) {
+      throw badEntry(name, `parent ${JSON.stringify(rel)}${of} is a symbolic link; refusing to write through it`);
+    } else if (!st.isDirectory()) {
+      throw badEntry(name, `parent ${JSON.stringify(rel)}${of} is not a directory`);
+    }
+    this.dirs.add(rel);
+  }
+
+  /** Runs create(); if the path exists, removes what is there (not following it) and runs create() again. */
+  private replace<T>(rel: string, abs: string, name: string, create: () => T): T {
+    try {
+      return create();
+    } catch (err) {
+      if (code(err) !== 'EEXIST') throw fsError(name, abs, err);
+    }
+    const st = fsOp(name, abs, () => fs.lstatSync(abs));
+    this.remove(rel, abs, st, name);
+    return fsOp(name, abs, create);
+  }
+
+  private remove(rel: string, abs: string, st: fs.Stats, name: string): void {
+    if (!st.isDirectory()) {
+      fsOp(name, abs, () => fs.unlinkSync(abs));
+      return;
+    }
+    fsOp(name, abs, () => fs.rmSync(abs, { recursive: true, force: true }));
+    // Anything cached below (or at) rel is gone; dropping the whole cache is simplest.
+    this.dirs.clear();
+    const prefix = `${rel}/`;
+    for (const d of this.dirTimes.keys()) if (d === rel || d.startsWith(prefix)) this.dirTimes.delete(d);
+  }
+
+  private xattrs(h: Header, abs: string, name: string): void {
+    const pax = (h as PaxHeader).pax;
+    if (!pax) return;
+    const raw = rawXattrs.get(pax);
+    for (const key in pax) {
+      let xname: string;
+      let value: Buffer;
+      if (key.startsWith('SCHILY.xattr.')) {
+        xname = key.slice('SCHILY.xattr.'.length);
+        value = raw?.get(xname) ?? Buffer.from(pax[key]!, 'utf8');
+      } else if (key.startsWith('LIBARCHIVE.xattr.')) {
+        xname = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+        value = Buffer.from(pax[key]!, 'base64');
+      } else {
+        continue;
+      }
+      // overlayfs' own attributes are the snapshotter's business, never a layer's.
+      if (xname === '' || xname.startsWith('trusted.overlay.')) continue;
+      try {
+        lsetxattr(abs, xname, value);
+      } catch (err) {
+        // As Docker: EPERM (e.g. user.* on a symlink) is skipped, anything else fails.
+        if (err instanceof SysError && err.errno === os.constants.errno.EPERM) continue;
+        throw fsError(name, abs, err);
+      }
+    }
+  }
+}
+
+interface PaxHeader extends Header {
+  pax?: Record<string, string> | null;
+}
+
+function entryMeta(h: Header): Meta {
+  const pax = (h as PaxHeader).pax;
+  let uid = h.uid ?? 0;
+  let gid = h.gid ?? 0;
+  let mtime = (h.mtime?.getTime() ?? 0) / 1000;
+  let atime = mtime;
+  if (pax) {
+    // tar-stream applies PAX path, linkpath and size, but not these.
+    uid = paxInt(pax.uid) ?? uid;
+    gid = paxInt(pax.gid) ?? gid;
+    mtime = paxTime(pax.mtime) ?? mtime;
+    atime = paxTime(pax.atime) ?? mtime;
+  }
+  if (!Number.isFinite(mtime)) mtime = 0;
+  if (!Number.isFinite(atime)) atime = mtime;
+  return { mode: (h.mode ?? 0) & 0o7777, uid, gid, atime, mtime };
+}
+
+function paxInt(v: string | undefined): number | undefined {
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function paxTime(v: string | undefined): number | undefined {
+  if (v === undefined || !/^-?\d+(\.\d+)?$/.test(v)) return undefined;
+  return Number(v);
+}
+
+// --- raw PAX xattr values --------------------------------------------------------
+//
+// tar-stream decodes every PAX value as UTF-8, which mangles binary xattr values
+// (security.capability is binary). We wrap the parser's private PAX decoding on
+// this one instance to also keep the raw bytes of SCHILY.xattr.* records, keyed
+// by the pax object tar-stream then attaches to the entry's header. If a future
+// tar-stream renames the method, values fall back to tar-stream's UTF-8 string
+// (and the binary-xattr round-trip test fails, which is the point of it).
+
+const rawXattrs = new WeakMap<object, Map<string, Buffer>>();
+
+interface ExtractInternals {
+  _decodeLongHeader?: (buf: Buffer) => void;
+  _header?: { type?: string | null } | null;
+  _pax?: Record<string, string> | null;
+}
+
+function captureRawPaxXattrs(ex: Extract): void {
+  const inner = ex as unknown as ExtractInternals;
+  const orig = inner._decodeLongHeader;
+  if (typeof orig !== 'function') return;
+  inner._decodeLongHeader = function (this: ExtractInternals, buf: Buffer): void {
+    orig.call(this, buf);
+    if (this._header?.type !== 'pax-header' || !this._pax) return;
+    const raw = parsePaxXattrs(buf);
+    if (raw) rawXattrs.set(this._pax, raw);
+  };
+}
+
+const XATTR_KEY = Buffer.from('SCHILY.xattr.');
+
+/** The SCHILY.xattr.* records of a PAX header block, values as raw bytes. */
+export function parsePaxXattrs(buf: Buffer): Map<string, Buffer> | undefined {
+  let out: Map<string, Buffer> | undefined;
+  let pos = 0;
+  while (pos < buf.length) {
+    const sp = buf.indexOf(0x20, pos);
+    if (sp < 0) break;
+    const len = Number(buf.toString('latin1', pos, sp));
+    if (!Number.isSafeInteger(len) || len <= sp - pos || pos + len > buf.length) break;
+    const end = pos + len - 1; // the record's trailing newline
+    const eq = buf.indexOf(0x3d, sp + 1);
+    if (eq > 0 && eq < end && buf.compare(XATTR_KEY, 0, XATTR_KEY.length, sp + 1, sp + 1 + XATTR_KEY.length) === 0) {
+      const key = buf.toString('utf8', sp + 1 + XATTR_KEY.length, eq);
+      (out ??= new Map()).set(key, Buffer.from(buf.subarray(eq + 1, end)));
+    }
+    pos += len;
+  }
+  return out;
+}
+
+// --- file data ---------------------------------------------------------------------
+
+function writeAllSync(fd: number, chunk: Buffer, name: string, abs: string): void {
+  let off = 0;
+  try {
+    while (off < chunk.length) off += fs.writeSync(fd, chunk, off, chunk.length - off);
+  } catch (err) {
+    throw fsError(name, abs, err);
+  }
+}
+
+/** Streams a big entry to fd with batched async writes; data is never held beyond one batch. */
+async function writeLarge(entry: Entry, fd: number, name: string, abs: string): Promise<void> {
+  let batch: Buffer[] = [];
+  let batched = 0;
+  for await (const chunk of entry) {
+    batch.push(chunk as Buffer);
+    batched += (chunk as Buffer).length;
+    if (batched >= WRITE_BATCH_BYTES) {
+      await writevAll(fd, batch, batched, name, abs);
+      batch = [];
+      batched = 0;
+    }
+  }
+  if (batched > 0) await writevAll(fd, batch, batched, name, abs);
+}
+
+async function writevAll(fd: number, bufs: Buffer[], total: number, name: string, abs: string): Promise<void> {
+  let rest = bufs;
+  let left = total;
+  while (left > 0) {
+    let n: number;
+    try {
+      n = await new Promise<number>((resolve, reject) =>
+        fs.writev(fd, rest, (err, written) => (err ? reject(err) : resolve(written))),
+      );
+    } catch (err) {
+      throw fsError(name, abs, err);
+    }
+    left -= n;
+    if (left === 0) return;
+    // Short write: drop what was written and go on with the rest.
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (n >= b.length) n -= b.length;
+      else {
+        next.push(n > 0 ? b.subarray(n) : b);
+        n = 0;
+      }
+    }
+    rest = next;
+  }
+}
+
+// --- errors ------------------------------------------------------------------------
+
+function code(err: unknown): string | undefined {
+  if (err instanceof SysError) return err.code;
+  const c = (err as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+function fsError(name: string, abs: string, err: unknown): EngineError {
+  if (err instanceof EngineError) return err;
+  return internal(`cannot extract layer entry ${JSON.stringify(name)} to ${abs}: ${messageOf(err)}`, err);
+}
+
+function fsOp<T>(name: string, abs: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw fsError(name, abs, err);
+  }
+}

@@ -1,0 +1,54 @@
+/** Facts about the host for `info` and `version`, read once. */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { run } from './exec.js';
+
+export interface HostFacts {
+  kernelVersion: string;
+  operatingSystem: string;
+  osVersion: string;
+  architecture: string;
+  ncpu: number;
+  memTotal: number;
+  hostname: string;
+  cgroupVersion: '1' | '2';
+}
+
+export function hostFacts(): HostFacts {
+  let osName = 'Linux';
+  let osVersion = '';
+  try {
+    const rel = readFileSync('/etc/os-release', 'utf8');
+    osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(rel)?.[1] ?? osName;
+    osVersion = /^VERSION_ID="?([^"\n]*)"?/m.exec(rel)?.[1] ?? '';
+  } catch {
+    /* a host without os-release reports plain Linux */
+  }
+  let cgroupVersion: '1' | '2' = '1';
+  try {
+    readFileSync('/sys/fs/cgroup/cgroup.controllers');
+    cgroupVersion = '2';
+  } catch {
+    cgroupVersion = '1';
+  }
+  return {
+    kernelVersion: os.release(),
+    operatingSystem: osName,
+    osVersion,
+    architecture: os.machine(),
+    ncpu: os.cpus().length,
+    memTotal: os.totalmem(),
+    hostname: os.hostname(),
+    cgroupVersion,
+  };
+}
+
+/** The first line of `tool --version`, or "" when the tool is missing. */
+export async function toolVersion(tool: string): Promise<string> {
+  try {
+    const r = await run([tool, '--version'], { allowFailure: true });
+    return (r.stdout || r.stderr).split('\n')[0]!.trim();
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Direct libc calls through koffi, for the single syscalls on the hot path
+ * (mount, umount, mknod, xattrs) where spawning a host tool would cost
+ * milliseconds. Loaded lazily so that code importing sys/ for other reasons
+ * (and unit tests) does not pay for dlopen.
+ *
+ * Every wrapper throws a SysError carrying the errno name (EBUSY, ENOENT…)
+ * and the call that failed; callers turn it into an EngineError with context.
+ */
+import koffi from 'koffi';
+import os from 'node:os';
+
+export class SysError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  constructor(call: string, errno: number) {
+    const code = errnoName(errno);
+    super(`${call}: ${libc().strerror(errno)} (${code})`);
+    this.code = code;
+    this.errno = errno;
+  }
+}
+
+function errnoName(n: number): string {
+  for (const [name, value] of Object.entries(os.constants.errno)) if (value === n) return name;
+  return `errno ${n}`;
+}
+
+interface LibcFns {
+  mount: (src: string | null, target: string, fstype: string | null, flags: number, data: string | null) => number;
+  umount2: (target: string, flags: number) => number;
+  mknod: (path: string, mode: number, dev: bigint | number) => number;
+  lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
+  lgetxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
+  strerror: (n: number) => string;
+}
+
+let fns: LibcFns | undefined;
+
+function libc(): LibcFns {
+  if (fns) return fns;
+  const lib = koffi.load('libc.so.6');
+  fns = {
+    mount: lib.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('ssize_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    strerror: lib.func('const char *strerror(int errnum)'),
+  } as LibcFns;
+  return fns;
+}
+
+function check(call: string, rc: number): number {
+  if (rc < 0) throw new SysError(call, koffi.errno());
+  return rc;
+}
+
+export const MS = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  REMOUNT: 0x20,
+  BIND: 0x1000,
+  REC: 0x4000,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+} as const;
+
+export const MNT_DETACH = 2;
+
+export function mount(src: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check(`mount ${fstype ?? 'bind'} on ${target}`, libc().mount(src, target, fstype, flags, data));
+}
+
+export function umount(target: string, flags = 0): void {
+  check(`umount ${target}`, libc().umount2(target, flags));
+}
+
+/** makedev as glibc encodes it. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  check(`mknod ${path}`, libc().mknod(path, mode, makedev(major, minor)));
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer): void {
+  check(`setxattr ${name} on ${path}`, libc().lsetxattr(path, name, value, value.length, 0));
+}
+
+/** The xattr's value, or undefined when the file does not carry it. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const l = libc();
+  const buf = Buffer.alloc(4096);
+  const n = l.lgetxattr(path, name, buf, buf.length);
+  if (n < 0) {
+    const e = koffi.errno();
+    if (e === os.constants.errno.ENODATA) return undefined;
+    throw new SysError(`getxattr ${name} on ${path}`, e);
+  }
+  return buf.subarray(0, n);
+}
