@@ -127,16 +127,16 @@ function badEntry(name: string, reason: string): EngineError {
 }
 
 interface DirTimes {
-  atime: number;
-  mtime: number;
+  atime: number | Date;
+  mtime: number | Date;
 }
 
 interface Meta {
   mode: number;
   uid: number;
   gid: number;
-  atime: number;
-  mtime: number;
+  atime: number | Date;
+  mtime: number | Date;
 }
 
 class Extractor {
@@ -297,6 +297,7 @@ class Extractor {
     if (!tst) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is not in the layer (it must come before the link)`);
     if (tst.isDirectory()) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is a directory`);
     if (trel === rel) return;
+    if (trel.startsWith(`${rel}/`)) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is inside the link's own path`);
     this.ensureParent(rel, name);
     const abs = this.abs(rel);
     // link(2) does not follow a symlink target: the link is to the symlink itself.
@@ -338,7 +339,11 @@ class Extractor {
     const abs = this.abs(trel);
     this.replace(trel, abs, name, () => mknod(abs, S_IFCHR, 0, 0));
     const meta = entryMeta(h);
-    fsOp(name, abs, () => fs.lchownSync(abs, meta.uid, meta.gid));
+    fsOp(name, abs, () => {
+      fs.lchownSync(abs, meta.uid, meta.gid);
+      // Docker leaves the time of mknod; keeping the entry's makes apply → diff reproduce the same tar.
+      fs.lutimesSync(abs, meta.atime, meta.mtime);
+    });
   }
 
   /** dir/.wh..wh..opq → dir is opaque (created if the layer did not list it). */
@@ -422,13 +427,17 @@ class Extractor {
         xname = key.slice('SCHILY.xattr.'.length);
         value = raw?.get(xname) ?? Buffer.from(pax[key]!, 'utf8');
       } else if (key.startsWith('LIBARCHIVE.xattr.')) {
-        xname = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+        try {
+          xname = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+        } catch {
+          throw badEntry(name, `malformed PAX record ${JSON.stringify(key)}`);
+        }
         value = Buffer.from(pax[key]!, 'base64');
       } else {
         continue;
       }
-      // overlayfs' own attributes are the snapshotter's business, never a layer's.
-      if (xname === '' || xname.startsWith('trusted.overlay.')) continue;
+      // overlayfs' own attributes (user.* ones with the userxattr mount option) are the snapshotter's business, never a layer's.
+      if (xname === '' || xname.startsWith('trusted.overlay.') || xname.startsWith('user.overlay.')) continue;
       try {
         lsetxattr(abs, xname, value);
       } catch (err) {
@@ -449,6 +458,9 @@ function entryMeta(h: Header): Meta {
   let uid = h.uid ?? 0;
   let gid = h.gid ?? 0;
   let mtime = (h.mtime?.getTime() ?? 0) / 1000;
+  // A negative header time can only come from GNU base-256, which tar-stream 3.2 decodes one
+  // second too late (it negates the one's complement); the GNU-tar round-trip test pins this.
+  if (mtime < 0) mtime -= 1;
   let atime = mtime;
   if (pax) {
     // tar-stream applies PAX path, linkpath and size, but not these.
@@ -459,7 +471,12 @@ function entryMeta(h: Header): Meta {
   }
   if (!Number.isFinite(mtime)) mtime = 0;
   if (!Number.isFinite(atime)) atime = mtime;
-  return { mode: (h.mode ?? 0) & 0o7777, uid, gid, atime, mtime };
+  return { mode: (h.mode ?? 0) & 0o7777, uid, gid, atime: timeArg(atime), mtime: timeArg(mtime) };
+}
+
+/** Seconds as fs.*utimes* take them: Node reads a negative number as "now", a Date is taken as is. */
+function timeArg(sec: number): number | Date {
+  return sec >= 0 ? sec : new Date(sec * 1000);
 }
 
 function paxInt(v: string | undefined): number | undefined {
@@ -515,8 +532,13 @@ export function parsePaxXattrs(buf: Buffer): Map<string, Buffer> | undefined {
     if (!Number.isSafeInteger(len) || len <= sp - pos || pos + len > buf.length) break;
     const end = pos + len - 1; // the record's trailing newline
     const eq = buf.indexOf(0x3d, sp + 1);
-    if (eq > 0 && eq < end && buf.compare(XATTR_KEY, 0, XATTR_KEY.length, sp + 1, sp + 1 + XATTR_KEY.length) === 0) {
-      const key = buf.toString('utf8', sp + 1 + XATTR_KEY.length, eq);
+    const keyStart = sp + 1;
+    if (
+      eq > keyStart + XATTR_KEY.length &&
+      eq < end &&
+      buf.compare(XATTR_KEY, 0, XATTR_KEY.length, keyStart, keyStart + XATTR_KEY.length) === 0
+    ) {
+      const key = buf.toString('utf8', keyStart + XATTR_KEY.length, eq);
       (out ??= new Map()).set(key, Buffer.from(buf.subarray(eq + 1, end)));
     }
     pos += len;

@@ -45,7 +45,7 @@ function libc(): LibcFns {
     umount2: lib.func('int umount2(const char *target, int flags)'),
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
-    lgetxattr: lib.func('ssize_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     strerror: lib.func('const char *strerror(int errnum)'),
   } as LibcFns;
   return fns;

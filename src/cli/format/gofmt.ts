@@ -193,11 +193,6 @@ export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'F' | 'g' | 'G', p
   return fmtF(neg, d, Math.max(prec - d.dp, 0));
 }
 
-/** An integer in decimal without exponent notation, however large. */
-function intString(n: number): string {
-  return Number.isSafeInteger(n) ? String(n) : BigInt(n).toString();
-}
-
 // ---------------------------------------------------------------------------
 // Sprintf
 
@@ -460,5 +455,3 @@ function escapeRune(ch: string, quote: string): string {
   if (r < 0x10000) return '\\u' + r.toString(16).padStart(4, '0');
   return '\\U' + r.toString(16).padStart(8, '0');
 }
-
-export { intString };
