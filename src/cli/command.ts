@@ -190,8 +190,9 @@ export class Cli<C> {
     cmd.action((a: string[]) => {
       args = a;
     });
+    const { argv: rest, overrides } = explicitBooleans(spec, argv);
     try {
-      cmd.parse(argv, { from: 'user' });
+      cmd.parse(rest, { from: 'user' });
     } catch (e) {
       if (e instanceof CommanderError) {
         this.io.err(`${flagError(e)}\n\nUsage:  ${full} ${spec.usage}\n\nRun '${full} --help' for more information\n`);
@@ -199,7 +200,7 @@ export class Cli<C> {
       }
       throw e;
     }
-    const opts = cmd.opts();
+    const opts = { ...cmd.opts(), ...overrides };
     if (opts['help']) {
       this.io.out(this.commandHelp(spec, full));
       throw new Exit(0);
@@ -226,7 +227,15 @@ export class Cli<C> {
   }
 
   private groupHelp(n: Node, full: string): string {
-    const cmds = [...n.children.values()].filter((c) => c.spec && !c.aliasOf).sort((a, b) => a.name.localeCompare(b.name));
+    // A command shows once per group, under its first name there (`ls`, not also `list`).
+    const seen = new Set<unknown>();
+    const cmds = [...n.children.values()]
+      .filter((c) => {
+        if (!c.spec || seen.has(c.spec)) return false;
+        seen.add(c.spec);
+        return true;
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
     const w = Math.max(...cmds.map((c) => c.name.length), 10) + 2;
     let s = `\nUsage:  ${full} COMMAND\n\n${n.group?.description ?? ''}\n\nCommands:\n`;
     for (const c of cmds) s += `  ${c.name.padEnd(w)}${c.spec!.description}\n`;
@@ -242,6 +251,31 @@ export class Cli<C> {
       group: !!c.group,
     }));
   }
+}
+
+/**
+ * pflag accepts `--flag=false` and `-f=true` for booleans; commander does not.
+ * Such arguments are taken out here and their values applied after parsing.
+ */
+function explicitBooleans(spec: CommandSpec<unknown>, argv: string[]): { argv: string[]; overrides: Opts } {
+  const overrides: Opts = {};
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (spec.stopAtFirstArg && !a.startsWith('-')) {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const m = /^(--?[\w-]+)=(true|false|1|0)$/i.exec(a);
+    const o = m && (spec.options ?? []).find((x) => !x.arg && x.flags.split(/,\s*/).includes(m[1]!));
+    if (m && o) overrides[camel(o.flags)] = /^(true|1)$/i.test(m[2]!);
+    else out.push(a);
+  }
+  return { argv: out, overrides };
 }
 
 function camel(flags: string): string {

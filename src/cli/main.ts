@@ -5,6 +5,7 @@
 import { ApiError, ConnectError, DEFAULT_HOST } from '../client/client.js';
 import { Cli, CliError, PROG, formatOptions, type OptSpec } from './command.js';
 import { registerImageCommands } from './commands/images.js';
+import { registerInspectCommand } from './commands/inspect.js';
 import { registerSystemCommands } from './commands/system.js';
 import { makeContext, type CliContext } from './context.js';
 import { CLI_VERSION } from './version.js';
@@ -70,9 +71,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const ctx = makeContext(g.host);
-  const cli = new Cli<CliContext>(ctx, () => rootHelp(cli));
+  const cli: Cli<CliContext> = new Cli<CliContext>(ctx, (): string => rootHelp(cli));
   registerSystemCommands(cli);
   registerImageCommands(cli);
+  registerInspectCommand(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {

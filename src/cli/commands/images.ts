@@ -10,12 +10,17 @@ import { goTime, humanSize, timeAgo } from '../format/units.js';
 import { ProgressDisplay } from '../progress.js';
 import { confirm, filtersQuery } from './shared.js';
 
-const FORMAT_HELP = `Format output using a custom template:
-'table':            Print output in table format with column headers (default)
-'table TEMPLATE':   Print output in table format using the given Go template
+export const FORMAT_HELP = `Format output using a custom template:
+'table':            Print output in table format
+with column headers (default)
+'table TEMPLATE':   Print output in table format
+using the given Go template
 'json':             Print in JSON format
-'TEMPLATE':         Print output using the given Go template.
-Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates`;
+'TEMPLATE':         Print output using the given
+Go template.
+Refer to https://docs.docker.com/go/formatting/
+for more information about formatting output with
+templates`;
 
 const formatOpt: OptSpec = { flags: '--format', arg: 'string', desc: FORMAT_HELP };
 const filterOpt: OptSpec = { flags: '-f, --filter', arg: 'filter', desc: 'Filter output based on conditions provided', repeat: true };
@@ -107,10 +112,11 @@ export function historyRows(items: HistoryItem[], opts: { noTrunc: boolean; huma
     let by = h.CreatedBy.replace(/\t/g, ' ').replace(/\n/g, ' ');
     if (!opts.noTrunc && [...by].length > 45) by = [...by].slice(0, 44).join('') + '…';
     const created = new Date(h.Created * 1000);
+    const rfc3339 = created.toISOString().replace(/\.\d{3}Z$/, 'Z');
     return {
       ID: h.Id === '<missing>' ? h.Id : opts.noTrunc ? h.Id : shortId(h.Id),
-      CreatedSince: opts.human ? timeAgo(created, now) : created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      CreatedAt: opts.human ? goTime(created) : created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      CreatedSince: opts.human ? timeAgo(created, now) : rfc3339,
+      CreatedAt: rfc3339,
       CreatedBy: by,
       Size: opts.human ? humanSize(h.Size) : String(h.Size),
       Comment: h.Comment,
@@ -189,11 +195,12 @@ export function registerImageCommands(cli: Cli<CliContext>): void {
     ],
     async action(ctx, args, o) {
       const items = await ctx.client().json<HistoryItem[]>('GET', `/images/${enc(args[0]!)}/history`);
-      const rows = historyRows(items, { noTrunc: !!o['noTrunc'], human: o['human'] !== false });
+      const human = o['human'] !== false;
+      const rows = historyRows(items, { noTrunc: !!o['noTrunc'], human });
       ctx.out(
         renderList(
           o['format'] as string | undefined,
-          'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+          `table {{.ID}}\t{{.${human ? 'CreatedSince' : 'CreatedAt'}}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}`,
           rows as unknown as Record<string, unknown>[],
           HISTORY_HEADERS,
           { quiet: !!o['quiet'], quietField: 'ID' },
@@ -375,7 +382,7 @@ export async function inspectImages(ctx: CliContext, names: string[], format: st
       found.push(await ctx.client().json<ImageInspect>('GET', `/images/${enc(n)}/json`));
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 404) throw e;
-      errors.push(`Error: No such image: ${n}`);
+      errors.push(`Error response from daemon: ${e.message}`);
     }
   }
   ctx.out(renderInspect(format, found as unknown as Record<string, unknown>[]));

@@ -6,7 +6,7 @@
 import { formatValue } from './gofmt.js';
 import { encodeJSON, marshalJSON } from './gojson.js';
 import { TabWriter } from './tabwriter.js';
-import { Template, TemplateError, headerFuncs } from './template.js';
+import { Template, TemplateError, headerFuncs, type ExecuteOptions } from './template.js';
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -74,9 +74,14 @@ export function renderList(
  * by four spaces; "json" compact; otherwise the template per object, each
  * followed by a newline. Objects that fail to render are reported together
  * in an InspectError, whose output holds what the others rendered (docker
- * prints that, then the errors).
+ * prints that, then the errors). missingKey "error" is how docker runs the
+ * template over raw JSON when its typed run fails.
  */
-export function renderInspect(format: string | undefined, objects: readonly unknown[]): string {
+export function renderInspect(
+  format: string | undefined,
+  objects: readonly unknown[],
+  opts: Pick<ExecuteOptions, 'missingKey'> = {},
+): string {
   if (!format || format === 'json') {
     if (objects.length === 0) return '[]\n';
     return encodeJSON(objects, format ? {} : { indent: '    ' }) + '\n';
@@ -86,7 +91,7 @@ export function renderInspect(format: string | undefined, objects: readonly unkn
   const errors: string[] = [];
   for (const obj of objects) {
     try {
-      out += tmpl.execute(obj) + '\n';
+      out += tmpl.execute(obj, opts) + '\n';
     } catch (err) {
       errors.push(wrap(err).message);
     }

@@ -29,7 +29,7 @@ const cases: [string, TabWriterOptions, string, string][] = [
     'the last cell of a line is never padded, even when long',
     DOCKER,
     'A\tB\nx\ta much longer trailing cell\n',
-    'A            B\nx            a much longer trailing cell\n',
+    'A         B\nx         a much longer trailing cell\n',
   ],
   [
     'a trailing tab makes the last text a column cell',
@@ -61,7 +61,7 @@ const cases: [string, TabWriterOptions, string, string][] = [
     'right alignment',
     { padding: 1, alignRight: true },
     'a\tbbb\tc\naaa\tb\tc\n',
-    '  a bbbc\naaa   bc\n',
+    '   a bbbc\n aaa   bc\n',
   ],
   [
     'tab padding rounds cells up to tab stops',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { Template, TemplateError, defineFunc, renderTemplate } from './template.js';
+import { Template, TemplateError, defineFunc, runTemplate } from './template.js';
 
 const container = {
   Id: 'abc123def456',
@@ -106,7 +106,7 @@ const outputs: [string, string][] = [
 
 describe('template output', () => {
   for (const [tmpl, want] of outputs) {
-    test(JSON.stringify(tmpl), () => assert.equal(renderTemplate(tmpl, container), want));
+    test(JSON.stringify(tmpl), () => assert.equal(runTemplate(tmpl, container), want));
   }
 });
 
@@ -169,12 +169,12 @@ const execErrors: [string, string][] = [
 
 describe('execution errors', () => {
   for (const [tmpl, want] of execErrors) {
-    test(JSON.stringify(tmpl), () => assert.throws(() => renderTemplate(tmpl, container), { message: want }));
+    test(JSON.stringify(tmpl), () => assert.throws(() => runTemplate(tmpl, container), { message: want }));
   }
 
   test('keep the output written before the error', () => {
     assert.throws(
-      () => renderTemplate('ab{{.Name}}{{.Name.Foo}}cd', container),
+      () => runTemplate('ab{{.Name}}{{.Name.Foo}}cd', container),
       (err: unknown) => err instanceof TemplateError && err.output === 'ab/web',
     );
   });
@@ -183,7 +183,7 @@ describe('execution errors', () => {
     assert.throws(() => Template.parse('{{foo}}', { name: 'version' }), {
       message: 'template: version:1: function "foo" not defined',
     });
-    assert.throws(() => renderTemplate('{{.A.B}}', { A: 1 }, { name: 'version' }), {
+    assert.throws(() => runTemplate('{{.A.B}}', { A: 1 }, { name: 'version' }), {
       message: 'template: version:1:4: executing "version" at <.A.B>: can\'t evaluate field B in type int',
     });
   });
@@ -200,8 +200,8 @@ describe('template options', () => {
 
   test('function-valued fields act as methods', () => {
     const row = { Labels: 'a=1,b=2', Label: (k: string) => (k === 'b' ? '2' : '') };
-    assert.equal(renderTemplate('{{.Label "b"}}|{{.Label "z"}}', row), '2|');
-    assert.equal(renderTemplate('{{"b" | .Label}}', row), '2');
+    assert.equal(runTemplate('{{.Label "b"}}|{{.Label "z"}}', row), '2|');
+    assert.equal(runTemplate('{{"b" | .Label}}', row), '2');
   });
 
   test('custom and overriding functions', () => {

@@ -85,7 +85,7 @@ export function parseTemplate(text: string, opts?: ParseOptions): Template {
 }
 
 /** Parse and execute in one go. */
-export function renderTemplate(text: string, data: unknown, opts?: ParseOptions & ExecuteOptions): string {
+export function runTemplate(text: string, data: unknown, opts?: ParseOptions & ExecuteOptions): string {
   return Template.parse(text, opts).execute(data, opts);
 }
 
