@@ -29,7 +29,8 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm ci` rejects this lock file on npm 11 (optional platform packages of node-unix-socket); install honours it.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # Rebuild when any source is newer than the bundles.
