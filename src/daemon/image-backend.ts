@@ -14,7 +14,7 @@ import { loadArchive, resolveSaveItems, saveArchive } from '../image/archive.js'
 import type { ImageService, ImageView } from '../image/image-service.js';
 import { importTarball } from '../image/import.js';
 import type { ContainerDefaults } from '../image/oci.js';
-import { parseNormalizedNamed, parseRepositoryTag } from '../image/reference.js';
+import { parseNormalizedNamed, parseRepositoryTag, type Reference } from '../image/reference.js';
 import { globMatch, parseTimestamp } from './filter-util.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
@@ -31,29 +31,31 @@ export class DaemonImageBackend implements ImageBackend {
     const since = f.get('since')?.map((n) => created(this.svc.view(this.svc.resolve(n))));
     const until = f.get('until')?.map((t) => parseTimestamp(t));
     const refPatterns = f.get('reference');
-    const rows = this.svc.list().filter((v) => {
-      const tags = v.refs.filter((r) => r.tag !== undefined);
-      if (dangling === true && tags.length > 0) return false;
-      if (dangling === false && tags.length === 0) return false;
-      if (!opts.all && dangling === undefined && tags.length === 0 && this.svc.children(v.record.id).length > 0) return false;
-      if (!matchLabels(f, v.config.config?.Labels)) return false;
+    const out: { view: ImageView; refs: Reference[] }[] = [];
+    for (const v of this.svc.list()) {
+      if (!matchLabels(f, v.config.config?.Labels)) continue;
       const c = created(v);
-      if (before && !before.every((b) => c < b)) return false;
-      if (since && !since.every((s) => c > s)) return false;
-      if (until && !until.every((u) => c <= u)) return false;
-      if (refPatterns && !refPatterns.some((p) => v.refs.some((r) => refMatches(p, r.familiarName(), r.tag)))) return false;
-      return true;
-    });
-    rows.sort((a, b) => created(b) - created(a));
-    return rows.map((v) => this.summary(v, opts.version));
+      if (before && !before.every((b) => c < b)) continue;
+      if (since && !since.every((s) => c > s)) continue;
+      if (until && !until.every((u) => c <= u)) continue;
+      // As moby: the reference filter narrows an image's own tags and digests too.
+      const refs = refPatterns ? v.refs.filter((r) => refPatterns.some((p) => refMatches(p, r.familiarName(), r.tag))) : v.refs;
+      if (refs.length === 0) {
+        if (refPatterns || dangling === false) continue;
+        if (!opts.all && this.svc.children(v.record.id).length > 0) continue;
+      } else if (dangling === true) continue;
+      out.push({ view: v, refs });
+    }
+    out.sort((a, b) => created(b.view) - created(a.view));
+    return out.map((o) => this.summary(o.view, o.refs, opts.version));
   }
 
-  private summary(v: ImageView, version: string): ImageSummary {
+  private summary(v: ImageView, refs: Reference[], version: string): ImageSummary {
     const s: ImageSummary = {
       Id: v.record.id,
       ParentId: v.record.parent ?? '',
-      RepoTags: v.refs.filter((r) => r.tag !== undefined).map((r) => r.familiarString()),
-      RepoDigests: v.refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName()}@${r.digest}`),
+      RepoTags: refs.filter((r) => r.tag !== undefined).map((r) => r.familiarString()),
+      RepoDigests: refs.filter((r) => r.digest !== undefined).map((r) => `${r.familiarName()}@${r.digest}`),
       Created: Math.floor(created(v) / 1000),
       Size: v.size,
       SharedSize: -1,

@@ -114,6 +114,10 @@ for (const client of ['berth', 'docker'] as CliName[]) {
       assert.equal((await run(['tag', 'busybox:latest', 'localhost:5000/a/b'])).code, 0);
       const ls = await run(['images', '--format', '{{.Repository}}:{{.Tag}}']);
       assert.deepEqual(ls.stdout.trim().split('\n').sort(), ['busybox:latest', 'example.com/team/tool:1.0', 'localhost:5000/a/b:latest']);
+      const filtered = await run(['images', '--filter', 'reference=example.com/*/*', '--format', '{{.Repository}}:{{.Tag}}']);
+      assert.equal(filtered.stdout, 'example.com/team/tool:1.0\n', 'the reference filter narrows the tags shown');
+      const byArg = await run(['images', 'busybox', '--format', '{{.Repository}}:{{.Tag}}']);
+      assert.equal(byArg.stdout, 'busybox:latest\n');
       const untag = await run(['rmi', 'localhost:5000/a/b']);
       assert.equal(untag.code, 0, untag.stderr);
       assert.equal(untag.stdout, 'Untagged: localhost:5000/a/b:latest\n');
