@@ -40,6 +40,8 @@ interface DockerManifestEntry {
   Config: string;
   RepoTags?: string[] | null;
   Layers: string[];
+  /** The image this one was committed from, when it is in the same archive. */
+  Parent?: string;
 }
 
 export interface LoadEvents {
@@ -84,6 +86,7 @@ export async function loadArchive(svc: ImageService, input: Readable, ev: LoadEv
     }
     if (!Array.isArray(entries)) throw invalidParameter('invalid archive: manifest.json is not a list');
     const result: LoadResult = { images: [] };
+    const parents: { id: string; parent: string }[] = [];
     for (const e of entries) {
       const { value: config, bytes } = readJson<ImageConfigFile>(e.Config);
       const diffIds = config.rootfs?.diff_ids ?? [];
@@ -120,6 +123,11 @@ export async function loadArchive(svc: ImageService, input: Readable, ev: LoadEv
       if (refs.length === 0) ev.message(`Loaded image ID: ${created.id}`);
       for (const r of refs) ev.message(`Loaded image: ${r.familiarString()}`);
       result.images.push({ id: created.id, refs });
+      if (e.Parent) parents.push({ id: created.id, parent: e.Parent });
+    }
+    // As Docker: parent links hold only between images of the same archive.
+    for (const p of parents) {
+      if (result.images.some((i) => i.id === p.parent)) await svc.exclusive(() => svc.setParent(p.id, p.parent));
     }
     return result;
   } finally {
@@ -284,6 +292,7 @@ export function saveArchive(svc: ImageService, items: SaveItem[]): Readable {
         Config: `blobs/sha256/${rec.id.slice(7)}`,
         RepoTags: tags.length ? tags.map((t) => t.familiarString()) : null,
         Layers: rec.layers.map((l) => `blobs/sha256/${l.diffID.slice(7)}`),
+        ...(rec.parent && items.some((i) => i.id === rec.parent) ? { Parent: rec.parent } : {}),
       });
     }
     await write('index.json', Buffer.from(JSON.stringify(index)));

@@ -200,6 +200,16 @@ export class ImageService {
     return { id, moved };
   }
 
+  /** Links an image to its parent when the parent's layers are a prefix of its own (Docker's rule). */
+  async setParent(id: string, parentId: string): Promise<void> {
+    const rec = this.store.get(id);
+    const parent = this.store.get(parentId);
+    if (!rec || !parent || rec.parent === parentId) return;
+    const prefix = parent.layers.every((l, i) => rec.layers[i]?.chainID === l.chainID);
+    if (!prefix || parent.layers.length > rec.layers.length) return;
+    await this.store.put({ ...rec, parent: parentId }, this.store.config(id));
+  }
+
   // --- delete -------------------------------------------------------------
 
   /** `docker rmi`: untag and/or delete, with Docker's conflict rules. */
