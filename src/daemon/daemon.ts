@@ -12,6 +12,14 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiServer } from '../api/server.js';
 import { imageRoutes } from '../api/routes/images.js';
+import { containerRoutes } from '../api/routes/containers.js';
+import { ContainerPaths } from '../container/paths.js';
+import { ContainerService } from '../container/service.js';
+import { ContainerStore } from '../container/store.js';
+import { Runc } from '../runtime/oci/runc.js';
+import { DaemonContainerBackend } from './container-backend.js';
+import { plainViews } from './container-views.js';
+import { conflict } from '../errdefs/errdefs.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
 import { ImageService } from '../image/image-service.js';
@@ -35,6 +43,7 @@ export class Daemon {
   private constructor(
     private readonly server: ApiServer,
     readonly images: ImageService,
+    readonly containers: ContainerService,
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -44,6 +53,31 @@ export class Daemon {
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
     const content = new ContentStore(join(cfg.root, 'content'));
     const images = await ImageService.open(cfg.root, content, snapshots, log);
+    const paths = new ContainerPaths(cfg.root, cfg.execRoot);
+    const store = await ContainerStore.open(join(cfg.root, 'containers'));
+    const containers = new ContainerService({
+      store,
+      paths,
+      snapshots,
+      runc: new Runc(paths.runtimeRoot),
+      log,
+      imageTopLayer: (id) => images.store.get(id)?.layers.at(-1)?.chainID,
+      hooks: {
+        containerPid: (ref) => {
+          const other = store.resolve(ref);
+          if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join container ${ref}: it is not running`);
+          return other.state.pid;
+        },
+      },
+    });
+    images.setUsers({
+      containersUsing: (imageId) =>
+        store
+          .all()
+          .filter((c) => c.spec.image === imageId)
+          .map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' })),
+    });
+    await containers.restore();
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
     const system = new DaemonSystemBackend({
       id,
@@ -52,20 +86,31 @@ export class Daemon {
       host: hostFacts(),
       runcVersion,
       conmonVersion,
-      counts: () => ({ containers: 0, running: 0, paused: 0, stopped: 0, images: images.store.all().length }),
+      counts: () => {
+        const all = store.all();
+        const running = all.filter((c) => c.state.status === 'running' || c.state.status === 'restarting').length;
+        const paused = all.filter((c) => c.state.status === 'paused').length;
+        return { containers: all.length, running, paused, stopped: all.length - running - paused, images: images.store.all().length };
+      },
     });
     const server = new ApiServer({
       socketPath: cfg.socket,
       log,
       serverHeader: `Docker/${BERTH_VERSION} (linux)`,
-      routes: [...systemRoutes(system), ...imageRoutes(new DaemonImageBackend(images))],
+      routes: [
+        ...systemRoutes(system),
+        ...imageRoutes(new DaemonImageBackend(images)),
+        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, plainViews, images.tmpDir)),
+      ],
     });
     await server.listen();
     log.info('berthd is serving the API', { socket: cfg.socket, root: cfg.root, version: BERTH_VERSION });
-    return new Daemon(server, images);
+    return new Daemon(server, images, containers);
   }
 
+  /** Stops serving. Containers keep running under their monitors (live restore). */
   async stop(): Promise<void> {
+    this.containers.close();
     await this.server.close();
   }
 }

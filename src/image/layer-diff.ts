@@ -33,18 +33,28 @@ import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/e
 import { lgetxattr } from '../sys/libc.js';
 import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './unpack.js';
 
+export interface TreeOptions {
+  /** Relative paths ("etc/hostname") left out of the archive. */
+  exclude?: ReadonlySet<string>;
+  /**
+   * Archive the root itself under this name (`docker cp`: a file as "hosts",
+   * a directory as "etc/…"), instead of only its contents.
+   */
+  rootName?: string;
+}
+
 /** The tar of an overlay upper dir, whiteouts and opaque dirs in OCI form. */
-export function diffLayer(upperDir: string): Readable {
-  return treeStream(upperDir, true);
+export function diffLayer(upperDir: string, opts: TreeOptions = {}): Readable {
+  return treeStream(upperDir, true, opts);
 }
 
-/** The tar of a plain directory tree (nothing converted), e.g. for export. */
-export function tarDirectory(dir: string): Readable {
-  return treeStream(dir, false);
+/** The tar of a plain tree (nothing converted): export, and `docker cp` of a file or directory. */
+export function tarDirectory(dir: string, opts: TreeOptions = {}): Readable {
+  return treeStream(dir, false, opts);
 }
 
-function treeStream(dir: string, overlay: boolean): Readable {
-  return Readable.from(walk(path.resolve(dir), overlay), { objectMode: false, highWaterMark: 1 << 20 });
+function treeStream(dir: string, overlay: boolean, opts: TreeOptions): Readable {
+  return Readable.from(walk(path.resolve(dir), overlay, opts), { objectMode: false, highWaterMark: 1 << 20 });
 }
 
 // --- the walk ---------------------------------------------------------------------
@@ -56,9 +66,11 @@ const SYNC_READ_MAX = 1024 * 1024;
 const READ_SIZE = 1024 * 1024;
 const CAPABILITY_XATTR = 'security.capability';
 
-async function* walk(root: string, overlay: boolean): AsyncGenerator<Buffer> {
+async function* walk(root: string, overlay: boolean, opts: TreeOptions): AsyncGenerator<Buffer> {
   const rootSt = op('.', root, () => fs.lstatSync(root, { throwIfNoEntry: false }));
-  if (!rootSt?.isDirectory()) throw invalidParameter(`cannot make a layer of ${root}: not a directory`);
+  const rootName = opts.rootName;
+  if (!rootSt || (!rootSt.isDirectory() && rootName === undefined)) throw invalidParameter(`cannot make a layer of ${root}: not a directory`);
+  const nameOf = (rel: string): string => (rootName === undefined ? rel : rel === '' ? rootName : `${rootName}/${rel}`);
 
   const out: Buffer[] = [];
   let outBytes = 0;
@@ -75,14 +87,15 @@ async function* walk(root: string, overlay: boolean): AsyncGenerator<Buffer> {
 
   const links = new Map<string, string>(); // "dev:ino" → first name written
   if (overlay && isOpaque(root, '.')) emit(opaqueMarker('', rootSt));
-  const stack = children(root, '');
+  const stack = rootName !== undefined ? [''] : children(root, '');
 
   while (stack.length > 0) {
     const rel = stack.pop()!;
-    const abs = `${root}/${rel}`;
+    if (opts.exclude?.has(rel)) continue;
+    const abs = rel === '' ? root : `${root}/${rel}`;
     const st = op(rel, abs, () => fs.lstatSync(abs));
     const base: TarEntry = {
-      name: rel,
+      name: nameOf(rel),
       type: '0',
       mode: st.mode & 0o7777,
       uid: st.uid,
@@ -92,19 +105,19 @@ async function* walk(root: string, overlay: boolean): AsyncGenerator<Buffer> {
     };
 
     if (st.isDirectory()) {
-      emit(encodeHeader({ ...base, name: `${rel}/`, type: '5' }));
+      emit(encodeHeader({ ...base, name: `${nameOf(rel)}/`, type: '5' }));
       if (overlay && isOpaque(abs, rel)) emit(opaqueMarker(rel, st));
       stack.push(...children(abs, rel));
     } else if (overlay && st.isCharacterDevice() && st.rdev === 0) {
       const slash = rel.lastIndexOf('/');
-      const name = `${rel.slice(0, slash + 1)}${WHITEOUT_PREFIX}${rel.slice(slash + 1)}`;
+      const name = nameOf(`${rel.slice(0, slash + 1)}${WHITEOUT_PREFIX}${rel.slice(slash + 1)}`);
       emit(encodeHeader({ ...base, name, mode: 0o600 }));
     } else if (st.isSocket()) {
       continue; // tar cannot hold sockets; Docker skips them too
     } else if (st.nlink > 1 && links.has(`${st.dev}:${st.ino}`)) {
       emit(encodeHeader({ ...base, type: '1', linkname: links.get(`${st.dev}:${st.ino}`)! }));
     } else {
-      if (st.nlink > 1) links.set(`${st.dev}:${st.ino}`, rel);
+      if (st.nlink > 1) links.set(`${st.dev}:${st.ino}`, nameOf(rel));
       if (st.isFile()) {
         const cap = op(rel, abs, () => lgetxattr(abs, CAPABILITY_XATTR));
         const entry: TarEntry = { ...base, size: st.size };

@@ -4,6 +4,8 @@
  * it (`ip -batch -`, `nft -f -`): each spawn costs milliseconds.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
 
 export interface RunResult {
   stdout: string;
@@ -57,4 +59,61 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+export interface SyncPipeChild {
+  /** Resolves with the first message the child writes on the sync pipe (fd 3). */
+  syncMessage: Promise<string>;
+  /** Writes to the start pipe (fd 4) and closes it. */
+  release(data?: string): void;
+  /** Resolves when the directly spawned process exits (conmon forks and its parent exits early). */
+  exited: Promise<number>;
+  pid: number;
+}
+
+/**
+ * Spawns a monitor that speaks the conmon/podman pipe protocol: `_OCI_SYNCPIPE`
+ * (fd 3, child → us) and `_OCI_STARTPIPE` (fd 4, us → child). Its stdout and
+ * stderr go to logPath, so nothing ties it to this process once started: it
+ * outlives the daemon.
+ */
+export function spawnWithSyncPipes(argv: readonly string[], logPath: string, env: NodeJS.ProcessEnv = process.env): SyncPipeChild {
+  const logFd = openSync(logPath, 'a');
+  let child;
+  try {
+    child = spawn(argv[0]!, argv.slice(1), {
+      stdio: ['ignore', logFd, logFd, 'pipe', 'pipe'],
+      env: { ...env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+      detached: true,
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  child.unref();
+  const sync = child.stdio[3] as Readable;
+  const start = child.stdio[4] as Writable;
+  (sync as unknown as { unref?: () => void }).unref?.();
+  (start as unknown as { unref?: () => void }).unref?.();
+  start.on('error', () => {});
+  const syncMessage = new Promise<string>((resolve, reject) => {
+    let buf = '';
+    sync.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      if (buf.includes('}')) resolve(buf);
+    });
+    sync.on('error', reject);
+    sync.on('close', () => resolve(buf));
+  });
+  const exited = new Promise<number>((resolve) => {
+    child.on('error', () => resolve(127));
+    child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
+  });
+  return {
+    syncMessage,
+    exited,
+    pid: child.pid ?? 0,
+    release: (data = '0') => {
+      start.end(data);
+    },
+  };
 }

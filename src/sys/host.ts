@@ -52,3 +52,9 @@ export async function toolVersion(tool: string): Promise<string> {
     return '';
   }
 }
+
+/** This process's capability bounding set, as the hex mask /proc shows (what --privileged can give). */
+export function capabilityBoundingMask(): string {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  return /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
+}

@@ -12,7 +12,7 @@ export interface ProgressMessage {
 
 const WIDTH = 50;
 
-/** Decimal sizes with three significant digits, as go-units HumanSize. */
+/** Decimal sizes with four significant digits, as go-units HumanSize. */
 function human(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
@@ -21,7 +21,7 @@ function human(n: number): string {
     v /= 1000;
     i++;
   }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
 /** Docker's JSONProgress.String() at the daemon's default width. */

@@ -1,0 +1,60 @@
+/**
+ * The /etc/hostname, /etc/hosts and /etc/resolv.conf a container sees,
+ * written in its directory and bind-mounted by the runtime spec.
+ */
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../util/atomic-file.js';
+
+export interface HostsEntry {
+  ip: string;
+  names: string[];
+}
+
+export function hostsFile(entries: readonly HostsEntry[]): string {
+  const base = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+  ];
+  return [...base, ...entries.map((e) => `${e.ip}\t${e.names.join(' ')}`)].join('\n') + '\n';
+}
+
+/**
+ * The container's resolv.conf: the host's, or the servers given with --dns.
+ * Loopback nameservers of the host cannot be reached from a container's own
+ * network namespace, so they are dropped (Docker then falls back to public
+ * servers; we keep what remains and say nothing more).
+ */
+export function resolvConf(opts: { hostResolvConf?: string; dns: string[]; dnsSearch: string[]; dnsOptions: string[]; keepLoopback: boolean }): string {
+  let host = '';
+  try {
+    host = readFileSync(opts.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
+  } catch {
+    host = '';
+  }
+  const lines = host.split('\n');
+  const servers = opts.dns.length
+    ? opts.dns
+    : lines
+        .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+        .filter((s): s is string => !!s && (opts.keepLoopback || !/^(127\.|::1$)/.test(s)));
+  const search = opts.dnsSearch.length ? opts.dnsSearch : lines.map((l) => /^\s*search\s+(.*)$/.exec(l)?.[1]).filter((s): s is string => !!s).flatMap((s) => s.split(/\s+/));
+  const options = opts.dnsOptions.length ? opts.dnsOptions : lines.map((l) => /^\s*options\s+(.*)$/.exec(l)?.[1]).filter((s): s is string => !!s).flatMap((s) => s.split(/\s+/));
+  let out = '';
+  for (const s of servers) out += `nameserver ${s}\n`;
+  if (search.length) out += `search ${search.join(' ')}\n`;
+  if (options.length) out += `options ${options.join(' ')}\n`;
+  return out;
+}
+
+export async function writeEtcFiles(
+  paths: { hostname: string; hosts: string; resolvConf: string },
+  content: { hostname: string; hosts: string; resolvConf: string },
+): Promise<void> {
+  await writeFileAtomic(paths.hostname, content.hostname + '\n');
+  await writeFileAtomic(paths.hosts, content.hosts);
+  await writeFileAtomic(paths.resolvConf, content.resolvConf);
+}

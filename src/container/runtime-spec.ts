@@ -1,0 +1,197 @@
+/**
+ * From a container record to the OCI runtime config its bundle gets: resolves
+ * the user and working directory inside the mounted root filesystem, the
+ * environment defaults Docker adds, namespaces shared with other containers,
+ * the /etc files, host binds, and what other subsystems contribute (network
+ * namespace, volumes) through RuntimeHooks.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import os from 'node:os';
+import { conflict, invalidParameter, notImplemented } from '../errdefs/errdefs.js';
+import { buildSpec, type NamespaceMode, type SpecDevice, type SpecInput, type SpecMount } from '../runtime/spec/build.js';
+import type { Spec } from '../runtime/spec/oci-types.js';
+import type { ContainerPaths } from './paths.js';
+import { resolveInRoot } from './rootfs-path.js';
+import type { ContainerRecord } from './types.js';
+import { resolveUser } from './user.js';
+import { capabilityBoundingMask } from '../sys/host.js';
+import { capabilitiesFromMask } from '../runtime/spec/caps.js';
+
+let hostCaps: string[] | undefined;
+const hostCapabilities = (): string[] => (hostCaps ??= capabilitiesFromMask(capabilityBoundingMask()));
+
+/** Where other subsystems plug into a container's life. All optional. */
+export interface RuntimeHooks {
+  /** Mounts for volumes and binds (the volume subsystem); called at each start with the mounted rootfs. */
+  mounts?(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]>;
+  /** The network namespace to join (networks make one per container), or undefined for the default of the mode. */
+  networkNamespace?(rec: ContainerRecord): Promise<NamespaceMode | undefined>;
+  /** The pid of another container's process (for container:<name> modes); throws when it is not running. */
+  containerPid?(ref: string): number;
+  created?(rec: ContainerRecord): Promise<void>;
+  started?(rec: ContainerRecord): Promise<void>;
+  stopped?(rec: ContainerRecord): Promise<void>;
+  removed?(rec: ContainerRecord, removeVolumes: boolean): Promise<void>;
+  renamed?(rec: ContainerRecord): Promise<void>;
+}
+
+export const INIT_BINARY = '/usr/bin/tini-static';
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+function joinedNamespace(mode: string, kind: 'net' | 'pid' | 'ipc', hooks: RuntimeHooks): NamespaceMode | undefined {
+  if (mode === 'host') return { mode: 'host' };
+  if (mode.startsWith('container:')) {
+    if (!hooks.containerPid) throw notImplemented(`${kind} mode ${mode} is not available`);
+    const pid = hooks.containerPid(mode.slice('container:'.length));
+    return { mode: 'path', path: `/proc/${pid}/ns/${kind}` };
+  }
+  return undefined;
+}
+
+export function parseSecurityOpts(opts: readonly string[]): { noNewPrivileges: boolean; seccomp: SpecInput['seccomp']; apparmor?: string } {
+  let noNewPrivileges = false;
+  let seccomp: SpecInput['seccomp'] = { mode: 'default' };
+  let apparmor: string | undefined;
+  for (const raw of opts) {
+    const sep = raw.search(/[=:]/);
+    const key = sep < 0 ? raw : raw.slice(0, sep);
+    const value = sep < 0 ? '' : raw.slice(sep + 1);
+    switch (key) {
+      case 'no-new-privileges':
+        if (value !== '' && value !== 'true' && value !== 'false') throw invalidParameter(`invalid --security-opt 2: "${raw}"`);
+        noNewPrivileges = value !== 'false';
+        break;
+      case 'seccomp':
+        if (value === 'unconfined') seccomp = { mode: 'unconfined' };
+        else if (value === 'builtin' || value === '') seccomp = { mode: 'default' };
+        else {
+          try {
+            seccomp = { mode: 'custom', profile: JSON.parse(value) as unknown };
+          } catch {
+            throw invalidParameter(`Decoding seccomp profile failed: the value of seccomp= must be "unconfined" or the profile's JSON`);
+          }
+        }
+        break;
+      case 'apparmor':
+        apparmor = value;
+        break;
+      case 'label':
+      case 'systempaths':
+        break;
+      default:
+        throw invalidParameter(`invalid --security-opt 1: "${raw}"`);
+    }
+  }
+  return { noNewPrivileges, seccomp, ...(apparmor !== undefined ? { apparmor } : {}) };
+}
+
+function hostDevice(d: { pathOnHost: string; pathInContainer: string; permissions: string }): SpecDevice {
+  let st;
+  try {
+    st = statSync(d.pathOnHost);
+  } catch {
+    throw invalidParameter(`error gathering device information while adding custom device "${d.pathOnHost}": no such file or directory`);
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw invalidParameter(`error gathering device information while adding custom device "${d.pathOnHost}": not a device node`);
+  const rdev = st.rdev;
+  return {
+    pathOnHost: d.pathOnHost,
+    pathInContainer: d.pathInContainer || d.pathOnHost,
+    permissions: d.permissions || 'rwm',
+    type: st.isCharacterDevice() ? 'c' : 'b',
+    major: Math.floor(rdev / 256) & 0xfff,
+    minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
+    fileMode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+  };
+}
+
+export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerPaths, hooks: RuntimeHooks): Promise<Spec> {
+  const s = rec.spec;
+  const rootfs = paths.rootfs(rec.id);
+  const user = resolveUser(rootfs, s.user, s.groupAdd);
+  const env = [...s.env];
+  const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
+  if (!has('PATH')) env.unshift(DEFAULT_PATH);
+  if (!has('HOSTNAME')) env.push(`HOSTNAME=${s.hostname}`);
+  if (s.tty && !has('TERM')) env.push('TERM=xterm');
+  if (!has('HOME')) env.push(`HOME=${user.home}`);
+  const cwd = s.workingDir || '/';
+  if (!posix.isAbsolute(cwd)) throw invalidParameter(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
+  const cwdHost = resolveInRoot(rootfs, cwd);
+  try {
+    const st = statSync(cwdHost);
+    if (!st.isDirectory()) throw conflict(`Cannot mkdir: ${cwd} is not a directory`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(cwdHost, { recursive: true, mode: 0o755 });
+  }
+  const sec = parseSecurityOpts(s.securityOpt);
+  const etcOpts = ['rbind', 'rprivate', ...(s.readonlyRootfs ? ['ro'] : [])];
+  const mounts: SpecMount[] = [
+    { destination: '/etc/resolv.conf', type: 'bind', source: paths.resolvConf(rec.id), options: etcOpts },
+    { destination: '/etc/hostname', type: 'bind', source: paths.hostname(rec.id), options: etcOpts },
+    { destination: '/etc/hosts', type: 'bind', source: paths.hosts(rec.id), options: etcOpts },
+    ...(hooks.mounts ? await hooks.mounts(rec, rootfs) : []),
+  ];
+  const net = joinedNamespace(s.networkMode, 'net', hooks) ?? (hooks.networkNamespace ? await hooks.networkNamespace(rec) : undefined) ?? { mode: 'new' };
+  const pid = joinedNamespace(s.pidMode, 'pid', hooks) ?? { mode: 'new' };
+  const ipc = joinedNamespace(s.ipcMode, 'ipc', hooks) ?? { mode: 'new' };
+  const r = s.resources;
+  const input: SpecInput = {
+    rootfs,
+    readonlyRootfs: s.readonlyRootfs,
+    hostname: s.networkMode === 'host' || s.utsMode === 'host' ? '' : s.hostname,
+    ...(s.domainname ? { domainname: s.domainname } : {}),
+    process: {
+      args: [rec.path, ...rec.args],
+      env,
+      cwd,
+      terminal: s.tty,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      noNewPrivileges: sec.noNewPrivileges,
+      ...(s.oomScoreAdj ? { oomScoreAdj: s.oomScoreAdj } : {}),
+      rlimits: r.ulimits,
+      ...(s.consoleSize && s.tty ? { consoleSize: { height: s.consoleSize[0], width: s.consoleSize[1] } } : {}),
+    },
+    capAdd: s.capAdd,
+    capDrop: s.capDrop,
+    privileged: s.privileged,
+    namespaces: {
+      network: net,
+      pid,
+      ipc,
+      uts: s.utsMode === 'host' || s.networkMode === 'host' ? { mode: 'host' } : { mode: 'new' },
+      cgroup: s.cgroupnsMode === 'host' ? { mode: 'host' } : { mode: 'new' },
+    },
+    mounts,
+    tmpfs: s.tmpfs,
+    shmSize: s.shmSize,
+    cgroupsPath: `/berth/${rec.id}`,
+    resources: {
+      ...(r.memory ? { memory: r.memory } : {}),
+      ...(r.memorySwap ? { memorySwap: r.memorySwap } : {}),
+      ...(r.memoryReservation ? { memoryReservation: r.memoryReservation } : {}),
+      ...(r.memorySwappiness !== undefined && r.memorySwappiness >= 0 ? { memorySwappiness: r.memorySwappiness } : {}),
+      ...(r.oomKillDisable ? { oomKillDisable: true } : {}),
+      ...(r.cpuShares ? { cpuShares: r.cpuShares } : {}),
+      ...(r.cpuQuota ? { cpuQuota: r.cpuQuota } : {}),
+      ...(r.cpuPeriod ? { cpuPeriod: r.cpuPeriod } : {}),
+      ...(r.cpusetCpus ? { cpusetCpus: r.cpusetCpus } : {}),
+      ...(r.cpusetMems ? { cpusetMems: r.cpusetMems } : {}),
+      ...(r.pidsLimit ? { pidsLimit: r.pidsLimit } : {}),
+      ...(r.blkioWeight ? { blkioWeight: r.blkioWeight } : {}),
+      ...(r.nanoCpus ? { nanoCpus: r.nanoCpus } : {}),
+    },
+    devices: r.devices.map(hostDevice),
+    seccomp: sec.seccomp,
+    sysctls: s.sysctls,
+    ...(s.init ? { init: { hostPath: INIT_BINARY } } : {}),
+    ...(Object.keys(s.annotations).length ? { annotations: s.annotations } : {}),
+    kernelVersion: os.release(),
+    hostCapabilities: hostCapabilities(),
+  };
+  return buildSpec(input);
+}

@@ -1,0 +1,601 @@
+/**
+ * The container subsystem's entry point: create, start, stop, kill, remove,
+ * wait, pause, rename, restart policies, and reconciliation at daemon start
+ * (live restore). Runtime work goes through the monitor (conmon) and the OCI
+ * runtime driver (runc); filesystem work through the snapshotter and sys/.
+ *
+ * Concurrency: operations on one container run one at a time (a per-container
+ * lock). Exits are reported by the monitors through exit files and handled
+ * without that lock, so that stop/kill/remove can wait for them.
+ *
+ * Errors follow Docker's: NotFound "No such container: x"; Conflict for a
+ * name in use, removing a running container, starting a paused one;
+ * NotModified when starting a running or stopping a stopped container.
+ */
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { conflict, EngineError, invalidParameter, messageOf, notModified } from '../errdefs/errdefs.js';
+import { ExitWatcher } from '../runtime/monitor/exit-watcher.js';
+import { attachSocketPath, ctlFifoPath, MonitorError, startMonitor } from '../runtime/monitor/conmon.js';
+import type { Runc, RuntimeResources } from '../runtime/oci/runc.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import { mountAll, unmount } from '../sys/mount.js';
+import { processAlive } from '../sys/proc.js';
+import type { Logger } from '../util/log.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { hostsFile, resolvConf, writeEtcFiles } from './etc-files.js';
+import { generateName, VALID_NAME } from './names.js';
+import type { ContainerPaths } from './paths.js';
+import { Backoff, restartAtDaemonStart, wantsRestart } from './restart.js';
+import { buildContainerSpec, type RuntimeHooks } from './runtime-spec.js';
+import { specToJson } from '../runtime/spec/build.js';
+import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
+import type { ContainerStore } from './store.js';
+import { ZERO_TIME, type ContainerRecord, type ContainerSpec } from './types.js';
+import { AttachHub, type AttachOptions, type AttachSink, type AttachHandle } from './attach.js';
+
+export interface ContainerServiceDeps {
+  store: ContainerStore;
+  paths: ContainerPaths;
+  snapshots: Snapshotter;
+  runc: Runc;
+  log: Logger;
+  /** The chain ID of the image's top layer (the parent of the container's layer). */
+  imageTopLayer(imageId: string): string | undefined;
+  hooks: RuntimeHooks;
+}
+
+export interface CreateOptions {
+  name?: string;
+}
+
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+const now = () => new Date().toISOString();
+
+export class ContainerService {
+  private readonly locks = new Map<string, Promise<void>>();
+  private readonly events = new EventEmitter();
+  private readonly starting = new Map<string, Promise<void>>();
+  private readonly backoffs = new Map<string, Backoff>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly exits: ExitWatcher;
+  readonly attach: AttachHub;
+
+  constructor(private readonly d: ContainerServiceDeps) {
+    this.events.setMaxListeners(0);
+    mkdirSync(d.paths.exitDir, { recursive: true });
+    mkdirSync(d.paths.socketDir, { recursive: true });
+    mkdirSync(d.paths.runtimeRoot, { recursive: true });
+    this.exits = new ExitWatcher(d.paths.exitDir, (id, code) => void this.onExit(id, code));
+    this.attach = new AttachHub((id) => attachSocketPath(d.paths.socketDir, d.paths.cuuid(id)));
+  }
+
+  get store(): ContainerStore {
+    return this.d.store;
+  }
+
+  /** Per-container serialisation of operations. */
+  private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chain = prev.then(() => mine);
+    this.locks.set(id, chain);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.locks.get(id) === chain) this.locks.delete(id);
+    }
+  }
+
+  // --- create -------------------------------------------------------------
+
+  async create(spec: ContainerSpec, opts: CreateOptions = {}): Promise<ContainerRecord> {
+    const store = this.d.store;
+    let name = opts.name?.replace(/^\//, '');
+    if (name !== undefined && name !== '') {
+      if (!VALID_NAME.test(name)) throw invalidParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    } else {
+      name = generateName();
+      for (let i = 1; store.nameTaken(name); i++) name = generateName(i);
+    }
+    if (store.nameTaken(name)) {
+      throw conflict(
+        `Conflict. The container name "/${name}" is already in use by container "${store.nameTaken(name)}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    const id = randomBytes(32).toString('hex');
+    const parent = this.d.imageTopLayer(spec.image);
+    const rec: ContainerRecord = {
+      id,
+      name,
+      created: now(),
+      spec: { ...spec, hostname: spec.hostname || id.slice(0, 12) },
+      path: '',
+      args: [],
+      state: {
+        status: 'created',
+        pid: 0,
+        monitorPid: 0,
+        exitCode: 0,
+        error: '',
+        oomKilled: false,
+        startedAt: ZERO_TIME,
+        finishedAt: ZERO_TIME,
+        restartCount: 0,
+        manuallyStopped: false,
+      },
+      snapshotKey: id,
+      anonymousVolumes: [],
+    };
+    const argv = [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])];
+    if (argv.length === 0) throw invalidParameter('No command specified');
+    rec.path = argv[0]!;
+    rec.args = argv.slice(1);
+    await this.d.snapshots.prepare(rec.snapshotKey, parent, { 'berth.container': id });
+    try {
+      await store.add(rec);
+      const p = this.d.paths;
+      await writeEtcFiles(
+        { hostname: p.hostname(id), hosts: p.hosts(id), resolvConf: p.resolvConf(id) },
+        {
+          hostname: rec.spec.hostname,
+          hosts: hostsFile([]),
+          resolvConf: resolvConf({ dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, keepLoopback: spec.networkMode === 'host' }),
+        },
+      );
+      await this.d.hooks.created?.(rec);
+    } catch (e) {
+      await this.discard(rec);
+      throw e;
+    }
+    return rec;
+  }
+
+  /** Undoes a create that failed half-way: nothing of it stays. */
+  private async discard(rec: ContainerRecord): Promise<void> {
+    if (this.d.snapshots.stat(rec.snapshotKey)) await this.d.snapshots.remove(rec.snapshotKey).catch(() => {});
+    if (this.d.store.get(rec.id)) await this.d.store.remove(rec).catch(() => {});
+    else await fs.rm(this.d.paths.dir(rec.id), { recursive: true, force: true });
+  }
+
+  // --- start --------------------------------------------------------------
+
+  start(ref: string): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    return this.locked(rec.id, () => this.startLocked(rec));
+  }
+
+  private async startLocked(rec: ContainerRecord): Promise<void> {
+    const st = rec.state.status;
+    if (st === 'running') throw notModified('container already started');
+    if (st === 'paused') throw conflict('cannot start a paused container, try unpause instead');
+    if (st === 'removing' || st === 'dead') throw conflict(`container ${rec.id} is marked for removal and cannot be started`);
+    this.cancelRestart(rec.id);
+    const p = this.d.paths;
+    let resolveStart!: () => void;
+    this.starting.set(rec.id, new Promise((r) => (resolveStart = r)));
+    let mounted = false;
+    let monitorStarted = false;
+    try {
+      await this.cleanupRuntime(rec);
+      const bundle = p.bundle(rec.id);
+      await fs.mkdir(p.rootfs(rec.id), { recursive: true });
+      mountAll(this.d.snapshots.mounts(rec.snapshotKey), p.rootfs(rec.id));
+      mounted = true;
+      const spec = await buildContainerSpec(rec, p, this.d.hooks);
+      await writeFileAtomic(`${bundle}/config.json`, specToJson(spec));
+      rmSync(`${p.exitDir}/${rec.id}`, { force: true });
+      const started = await startMonitor({
+        id: rec.id,
+        cuuid: p.cuuid(rec.id),
+        name: rec.name,
+        bundle,
+        runtimePath: this.d.runc.binary,
+        runtimeRoot: this.d.runc.root,
+        logPath: p.log(rec.id),
+        exitDir: p.exitDir,
+        persistDir: bundle,
+        socketDir: p.socketDir,
+        pidFile: `${bundle}/pidfile`,
+        monitorPidFile: `${bundle}/conmon.pid`,
+        monitorLog: `${bundle}/conmon.log`,
+        terminal: rec.spec.tty,
+        stdin: rec.spec.openStdin,
+        leaveStdinOpen: rec.spec.openStdin && !rec.spec.stdinOnce,
+        ...(rec.spec.logConfig.config['max-size'] ? { logSizeMax: Number(rec.spec.logConfig.config['max-size']) } : {}),
+      });
+      monitorStarted = true;
+      const monitorPid = Number(readFileSync(`${bundle}/conmon.pid`, 'utf8').trim()) || 0;
+      await this.attach.containerCreated(rec.id);
+      if (rec.spec.consoleSize && rec.spec.tty) await this.resize(rec.id, rec.spec.consoleSize[0], rec.spec.consoleSize[1]).catch(() => {});
+      Object.assign(rec.state, {
+        status: 'running',
+        pid: started.pid,
+        monitorPid,
+        exitCode: 0,
+        error: '',
+        oomKilled: false,
+        startedAt: now(),
+        finishedAt: ZERO_TIME,
+        manuallyStopped: false,
+      });
+      await this.d.runc.start(rec.id);
+      await this.d.store.save(rec);
+      await this.d.hooks.started?.(rec);
+      this.events.emit(`start:${rec.id}`);
+    } catch (e) {
+      const message = e instanceof MonitorError || e instanceof Error ? e.message : String(e);
+      this.d.log.warn('container start failed', { id: rec.id, err: message });
+      if (monitorStarted) await this.d.runc.delete(rec.id, true).catch(() => {});
+      if (mounted) unmount(p.rootfs(rec.id), { detach: true });
+      this.attach.containerFailed(rec.id);
+      Object.assign(rec.state, {
+        status: rec.state.startedAt === ZERO_TIME || rec.state.status === 'created' ? 'created' : 'exited',
+        pid: 0,
+        monitorPid: 0,
+        exitCode: startExitCode(message),
+        error: message,
+      });
+      await this.d.store.save(rec).catch(() => {});
+      throw e instanceof EngineError ? e : new EngineError(startErrorKind(message), message);
+    } finally {
+      this.starting.delete(rec.id);
+      resolveStart();
+    }
+  }
+
+  /** Removes runtime leftovers of an earlier run (runc state, mounts, sockets). */
+  private async cleanupRuntime(rec: ContainerRecord): Promise<void> {
+    const p = this.d.paths;
+    if (await this.d.runc.state(rec.id)) await this.d.runc.delete(rec.id, true);
+    unmount(p.rootfs(rec.id), { detach: true });
+    await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });
+    await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
+    await fs.mkdir(p.bundle(rec.id), { recursive: true, mode: 0o700 });
+  }
+
+  // --- exits --------------------------------------------------------------
+
+  private async onExit(id: string, exitCode: number): Promise<void> {
+    const pending = this.starting.get(id);
+    if (pending) await pending;
+    const rec = this.d.store.get(id);
+    if (!rec) {
+      this.exits.consume(id);
+      return;
+    }
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+      this.exits.consume(id);
+      return;
+    }
+    const p = this.d.paths;
+    let oom = false;
+    try {
+      readFileSync(`${p.bundle(id)}/oom`);
+      oom = true;
+    } catch {
+      oom = false;
+    }
+    const runMs = Date.now() - Date.parse(rec.state.startedAt);
+    await this.d.runc.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
+    unmount(p.rootfs(id), { detach: true });
+    Object.assign(rec.state, { status: 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
+    await this.d.store.save(rec).catch((e: unknown) => this.d.log.error('cannot save container state', { id, err: messageOf(e) }));
+    this.exits.consume(id);
+    await this.d.hooks.stopped?.(rec);
+    this.events.emit(`exit:${id}`, exitCode);
+    if (rec.spec.autoRemove) {
+      await this.remove(id, { force: true, volumes: true }).catch((e: unknown) => this.d.log.warn('auto-remove failed', { id, err: messageOf(e) }));
+      return;
+    }
+    if (wantsRestart(rec, exitCode)) this.scheduleRestart(rec, runMs);
+  }
+
+  private scheduleRestart(rec: ContainerRecord, runMs: number): void {
+    const b = this.backoffs.get(rec.id) ?? new Backoff();
+    this.backoffs.set(rec.id, b);
+    const delay = b.next(runMs);
+    rec.state.status = 'restarting';
+    rec.state.restartCount++;
+    void this.d.store.save(rec);
+    const t = setTimeout(() => {
+      this.restartTimers.delete(rec.id);
+      if (rec.state.status !== 'restarting') return;
+      rec.state.status = 'exited';
+      this.start(rec.id).catch((e: unknown) => {
+        this.d.log.warn('restart failed', { id: rec.id, err: messageOf(e) });
+        if (this.d.store.get(rec.id) && wantsRestart(rec, rec.state.exitCode)) this.scheduleRestart(rec, 0);
+      });
+    }, delay);
+    this.restartTimers.set(rec.id, t);
+  }
+
+  private cancelRestart(id: string): void {
+    const t = this.restartTimers.get(id);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(id);
+    const rec = this.d.store.get(id);
+    if (rec?.state.status === 'restarting') rec.state.status = 'exited';
+  }
+
+  /** Resolves when the container is no longer running (at once if it is not). */
+  private exited(id: string): Promise<void> {
+    const rec = this.d.store.get(id);
+    if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return Promise.resolve();
+    return new Promise((resolve) => this.events.once(`exit:${id}`, () => resolve()));
+  }
+
+  private exitedWithin(id: string, ms: number): Promise<boolean> {
+    return Promise.race([this.exited(id).then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  }
+
+  // --- stop / kill --------------------------------------------------------
+
+  stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    return this.locked(rec.id, async () => {
+      if (rec.state.status === 'restarting') {
+        rec.state.manuallyStopped = true;
+        this.cancelRestart(rec.id);
+        await this.d.store.save(rec);
+        return;
+      }
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw notModified('container already stopped');
+      rec.state.manuallyStopped = true;
+      await this.d.store.save(rec);
+      await this.stopLocked(rec, opts);
+    });
+  }
+
+  private async stopLocked(rec: ContainerRecord, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const sig = parseSignal(opts.signal ?? rec.spec.stopSignal ?? 'SIGTERM');
+    const timeout = opts.timeout ?? rec.spec.stopTimeout ?? 10;
+    if (timeout !== 0) {
+      await this.signal(rec, sig);
+      if (timeout < 0) {
+        await this.exited(rec.id);
+        return;
+      }
+      if (await this.exitedWithin(rec.id, timeout * 1000)) return;
+      this.d.log.info('container did not stop in time: killing it', { id: rec.id, timeout });
+    }
+    await this.signal(rec, SIGKILL);
+    if (!(await this.exitedWithin(rec.id, 10_000))) {
+      throw new EngineError('Internal', `container ${rec.id.slice(0, 12)} did not exit 10 s after SIGKILL`);
+    }
+  }
+
+  private async signal(rec: ContainerRecord, sig: number): Promise<void> {
+    try {
+      await this.d.runc.kill(rec.id, sig);
+      // A frozen process cannot act on a signal: thaw it (Docker does the same for stop/kill).
+      if (rec.state.status === 'paused') {
+        await this.d.runc.resume(rec.id);
+        rec.state.status = 'running';
+      }
+    } catch (e) {
+      // The process may have exited between our check and the signal.
+      if (!/not running|does not exist|process already finished/.test(messageOf(e))) throw e;
+    }
+  }
+
+  kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    const sig = parseSignal(signal);
+    return this.locked(rec.id, async () => {
+      if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+        throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
+      }
+      if (sig === SIGKILL || sig === SIGTERM) {
+        rec.state.manuallyStopped = true;
+        await this.d.store.save(rec);
+      }
+      await this.signal(rec, sig);
+      if (sig === SIGKILL) await this.exitedWithin(rec.id, 10_000);
+    });
+  }
+
+  restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    return this.locked(rec.id, async () => {
+      this.cancelRestart(rec.id);
+      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+        rec.state.manuallyStopped = true;
+        await this.stopLocked(rec, opts);
+      }
+      await this.startLocked(rec);
+    });
+  }
+
+  // --- pause ---------------------------------------------------------------
+
+  pause(ref: string): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    return this.locked(rec.id, async () => {
+      if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is already paused`);
+      if (rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
+      await this.d.runc.pause(rec.id);
+      rec.state.status = 'paused';
+      await this.d.store.save(rec);
+    });
+  }
+
+  unpause(ref: string): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    return this.locked(rec.id, async () => {
+      if (rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not paused`);
+      await this.d.runc.resume(rec.id);
+      rec.state.status = 'running';
+      await this.d.store.save(rec);
+    });
+  }
+
+  // --- remove ---------------------------------------------------------------
+
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    return this.locked(rec.id, async () => {
+      if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id.slice(0, 12)} is already in progress`);
+      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+        if (!opts.force) {
+          throw conflict(
+            `You cannot remove a ${rec.state.status} container ${rec.id}. ${rec.state.status === 'paused' ? 'Unpause and then stop' : 'Stop'} the container before attempting removal or force remove`,
+          );
+        }
+        rec.state.manuallyStopped = true;
+        await this.signal(rec, SIGKILL);
+        await this.exitedWithin(rec.id, 10_000);
+      }
+      this.cancelRestart(rec.id);
+      rec.state.status = 'removing';
+      const p = this.d.paths;
+      await this.d.runc.delete(rec.id, true).catch(() => {});
+      unmount(p.rootfs(rec.id), { detach: true });
+      await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
+      await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });
+      this.exits.consume(rec.id);
+      if (this.d.snapshots.stat(rec.snapshotKey)) await this.d.snapshots.remove(rec.snapshotKey);
+      await this.d.hooks.removed?.(rec, !!opts.volumes);
+      await this.d.store.remove(rec);
+      this.backoffs.delete(rec.id);
+      this.events.emit(`removed:${rec.id}`);
+    });
+  }
+
+  // --- wait -----------------------------------------------------------------
+
+  /**
+   * Resolves per condition: not-running (now if not running), next-exit
+   * (the next exit), removed (when the container is gone).
+   */
+  wait(ref: string, condition: WaitCondition = 'not-running'): { ready: Promise<WaitResult> } {
+    const rec = this.d.store.resolve(ref);
+    const result = (): WaitResult => ({ StatusCode: rec.state.exitCode, Error: rec.state.error && rec.state.status !== 'running' && rec.state.startedAt === ZERO_TIME ? { Message: rec.state.error } : null });
+    if (condition === 'removed') {
+      return { ready: new Promise((resolve) => this.events.once(`removed:${rec.id}`, () => resolve(result()))) };
+    }
+    const running = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting';
+    if (condition === 'not-running' && !running) return { ready: Promise.resolve(result()) };
+    return {
+      ready: new Promise((resolve) => {
+        const onExit = () => {
+          this.events.off(`removed:${rec.id}`, onRemoved);
+          resolve(result());
+        };
+        const onRemoved = () => {
+          this.events.off(`exit:${rec.id}`, onExit);
+          resolve(result());
+        };
+        this.events.once(`exit:${rec.id}`, onExit);
+        this.events.once(`removed:${rec.id}`, onRemoved);
+      }),
+    };
+  }
+
+  // --- rename / resize ------------------------------------------------------
+
+  rename(ref: string, newName: string): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    const name = newName.replace(/^\//, '');
+    if (!VALID_NAME.test(name)) throw invalidParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (name === rec.name) throw invalidParameter('Renaming a container with the same name as its current name');
+    return this.locked(rec.id, async () => {
+      await this.d.store.rename(rec, name);
+      await this.d.hooks.renamed?.(rec);
+    });
+  }
+
+  /** Resizes the container's terminal (conmon's ctl fifo: `1 <height> <width>`). */
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const rec = this.d.store.resolve(ref);
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not running`);
+    if (!rec.spec.tty) return;
+    const fh = await fs.open(ctlFifoPath(this.d.paths.bundle(rec.id)), fs.constants?.O_WRONLY ?? 1);
+    try {
+      await fh.write(`1 ${height} ${width}\n`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The host pids of the container's processes. */
+  pids(rec: ContainerRecord): Promise<number[]> {
+    return this.d.runc.pids(rec.id);
+  }
+
+  updateResources(rec: ContainerRecord, r: RuntimeResources): Promise<void> {
+    return this.locked(rec.id, () => this.d.runc.update(rec.id, r));
+  }
+
+  attachTo(ref: string, opts: AttachOptions, sink: AttachSink): AttachHandle {
+    const rec = this.d.store.resolve(ref);
+    const running = rec.state.status === 'running' || rec.state.status === 'paused';
+    return this.attach.attach(rec.id, opts, sink, running);
+  }
+
+  // --- daemon start / stop ----------------------------------------------------
+
+  /**
+   * Reconciles records with reality after a daemon (re)start: containers whose
+   * monitor is alive stay running; those that exited meanwhile get their
+   * recorded exit code; restart policies are applied.
+   */
+  async restore(): Promise<void> {
+    const toStart: ContainerRecord[] = [];
+    for (const rec of this.d.store.all()) {
+      const st = rec.state.status;
+      if (st === 'running' || st === 'paused') {
+        const code = this.exits.read(rec.id);
+        if (code !== undefined) continue; // the watcher reports it below
+        if (processAlive(rec.state.monitorPid, 'conmon')) continue;
+        // Monitor gone without an exit file (host crash, killed monitor).
+        this.d.log.warn('container monitor is gone; marking the container exited', { id: rec.id });
+        await this.d.runc.delete(rec.id, true).catch(() => {});
+        unmount(this.d.paths.rootfs(rec.id), { detach: true });
+        Object.assign(rec.state, { status: 'exited', pid: 0, monitorPid: 0, exitCode: 128 + SIGKILL, finishedAt: now(), error: 'container monitor exited unexpectedly' });
+        await this.d.store.save(rec);
+        if (restartAtDaemonStart(rec)) toStart.push(rec);
+      } else if (st === 'restarting' || st === 'removing') {
+        if (st === 'removing') {
+          await this.remove(rec.id, { force: true }).catch(() => {});
+          continue;
+        }
+        rec.state.status = 'exited';
+        await this.d.store.save(rec);
+        toStart.push(rec);
+      } else if (st === 'exited' && restartAtDaemonStart(rec)) toStart.push(rec);
+    }
+    this.exits.start();
+    for (const rec of toStart) {
+      this.start(rec.id).catch((e: unknown) => this.d.log.warn('restart at daemon start failed', { id: rec.id, err: messageOf(e) }));
+    }
+  }
+
+  /** Stops watching; containers keep running under their monitors. */
+  close(): void {
+    this.exits.stop();
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+    this.attach.closeAll();
+  }
+}
+
+/** Docker's exit codes for a command that cannot be run: 127 not found, 126 not executable. */
+export function startExitCode(message: string): number {
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(message)) return 127;
+  if (/permission denied/i.test(message)) return 126;
+  return 128;
+}
+
+function startErrorKind(message: string): 'InvalidParameter' | 'Internal' {
+  return startExitCode(message) === 128 ? 'Internal' : 'InvalidParameter';
+}

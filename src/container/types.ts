@@ -1,0 +1,159 @@
+/**
+ * A container as the engine keeps it: what the user asked for (ContainerSpec,
+ * already merged with the image's defaults and validated), what the engine
+ * decided (paths, snapshot key), and its state. Written to
+ * `<root>/containers/<id>/container.json`; the API layer converts to and from
+ * Docker's wire shapes.
+ */
+
+export type RestartPolicyName = 'no' | 'always' | 'unless-stopped' | 'on-failure';
+
+export interface HealthSpec {
+  test: string[];
+  intervalNs: number;
+  timeoutNs: number;
+  startPeriodNs: number;
+  retries: number;
+}
+
+export interface BindSpec {
+  /** Host path or volume name as given. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** Remaining mode options (z, Z, nocopy, propagation) as given. */
+  options: string[];
+}
+
+export interface MountRequest {
+  type: 'bind' | 'volume' | 'tmpfs';
+  source: string;
+  target: string;
+  readOnly: boolean;
+  propagation?: string;
+  noCopy?: boolean;
+  volumeLabels?: Record<string, string>;
+  volumeDriverOptions?: Record<string, string>;
+  tmpfsSize?: number;
+  tmpfsMode?: number;
+}
+
+export interface PortBindingSpec {
+  hostIp: string;
+  hostPort: string;
+}
+
+export interface ResourceSpec {
+  memory: number;
+  memorySwap: number;
+  memoryReservation: number;
+  memorySwappiness?: number;
+  oomKillDisable: boolean;
+  nanoCpus: number;
+  cpuShares: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+  cpusetCpus: string;
+  cpusetMems: string;
+  pidsLimit: number;
+  blkioWeight: number;
+  ulimits: { name: string; soft: number; hard: number }[];
+  devices: { pathOnHost: string; pathInContainer: string; permissions: string }[];
+}
+
+export interface ContainerSpec {
+  /** Image ID (config digest) and the reference the user gave. */
+  image: string;
+  imageRef: string;
+  hostname: string;
+  domainname: string;
+  user: string;
+  tty: boolean;
+  openStdin: boolean;
+  stdinOnce: boolean;
+  attachStdin: boolean;
+  attachStdout: boolean;
+  attachStderr: boolean;
+  env: string[];
+  cmd: string[] | null;
+  entrypoint: string[] | null;
+  workingDir: string;
+  labels: Record<string, string>;
+  stopSignal: string;
+  stopTimeout?: number;
+  exposedPorts: string[];
+  volumes: string[];
+  healthcheck?: HealthSpec;
+  macAddress: string;
+
+  binds: BindSpec[];
+  mounts: MountRequest[];
+  tmpfs: Record<string, string>;
+  volumesFrom: string[];
+  networkMode: string;
+  portBindings: Record<string, PortBindingSpec[]>;
+  publishAllPorts: boolean;
+  networkAliases: string[];
+  ipv4Address: string;
+  dns: string[];
+  dnsOptions: string[];
+  dnsSearch: string[];
+  extraHosts: string[];
+  links: string[];
+  restartPolicy: { name: RestartPolicyName; maximumRetryCount: number };
+  autoRemove: boolean;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  readonlyRootfs: boolean;
+  securityOpt: string[];
+  /** A custom seccomp profile sent inline (`seccomp=<json>`), parsed. */
+  init: boolean;
+  pidMode: string;
+  ipcMode: string;
+  utsMode: string;
+  cgroupnsMode: string;
+  shmSize: number;
+  sysctls: Record<string, string>;
+  oomScoreAdj: number;
+  groupAdd: string[];
+  logConfig: { type: string; config: Record<string, string> };
+  resources: ResourceSpec;
+  runtime: string;
+  consoleSize?: [number, number];
+  annotations: Record<string, string>;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  /** The conmon process that holds the container (0 when none). */
+  monitorPid: number;
+  exitCode: number;
+  error: string;
+  oomKilled: boolean;
+  startedAt: string;
+  finishedAt: string;
+  restartCount: number;
+  /** Stopped by the user: restart policies leave it alone (unless-stopped after a daemon restart too). */
+  manuallyStopped: boolean;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  spec: ContainerSpec;
+  /** The command actually run: entrypoint + cmd resolved. */
+  path: string;
+  args: string[];
+  state: ContainerState;
+  /** Snapshot key of the container's writable layer. */
+  snapshotKey: string;
+  /** Anonymous volumes created for this container (removed by rm -v). */
+  anonymousVolumes: string[];
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';

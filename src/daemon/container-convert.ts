@@ -1,0 +1,472 @@
+/**
+ * The edge between Docker's container JSON and our ContainerSpec: request
+ * bodies are validated and merged with the image's defaults (as dockerd's
+ * `merge`), and records are shown back in Docker's inspect/list shapes.
+ */
+import os from 'node:os';
+import { invalidParameter } from '../errdefs/errdefs.js';
+import type {
+  ContainerConfig,
+  ContainerCreateRequest,
+  ContainerInspect,
+  ContainerState as WireState,
+  ContainerSummary,
+  HostConfig,
+  MountPoint,
+  PortMap,
+} from '../api/types/containers.js';
+import { bodySchema } from '../api/validate.js';
+import { statusText } from '../container/status.js';
+import type { ContainerRecord, ContainerSpec, MountRequest, RestartPolicyName } from '../container/types.js';
+import type { ImageConfigFile } from '../image/oci.js';
+
+const strArr = { type: ['array', 'null'], items: { type: 'string' } };
+const strOrArr = { anyOf: [{ type: 'string' }, strArr] };
+const strMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
+const int = { type: 'integer' };
+const intOrNull = { type: ['integer', 'null'] };
+
+/** The create body's schema: types of the fields berth reads. */
+export const CREATE_SCHEMA = bodySchema<ContainerCreateRequest>({
+  type: 'object',
+  properties: {
+    Hostname: { type: 'string' },
+    Domainname: { type: 'string' },
+    User: { type: 'string' },
+    AttachStdin: { type: 'boolean' },
+    AttachStdout: { type: 'boolean' },
+    AttachStderr: { type: 'boolean' },
+    Tty: { type: 'boolean' },
+    OpenStdin: { type: 'boolean' },
+    StdinOnce: { type: 'boolean' },
+    Env: strArr,
+    Cmd: strOrArr,
+    Entrypoint: strOrArr,
+    Image: { type: 'string' },
+    WorkingDir: { type: 'string' },
+    Labels: strMap,
+    StopSignal: { type: ['string', 'null'] },
+    StopTimeout: intOrNull,
+    ExposedPorts: { type: ['object', 'null'] },
+    Volumes: { type: ['object', 'null'] },
+    HostConfig: {
+      type: ['object', 'null'],
+      properties: {
+        Binds: strArr,
+        NetworkMode: { type: 'string' },
+        PortBindings: { type: ['object', 'null'] },
+        RestartPolicy: { type: ['object', 'null'], properties: { Name: { type: 'string' }, MaximumRetryCount: int } },
+        AutoRemove: { type: 'boolean' },
+        Memory: int,
+        MemorySwap: int,
+        MemoryReservation: int,
+        NanoCpus: int,
+        CpuShares: int,
+        CpuQuota: int,
+        CpuPeriod: int,
+        PidsLimit: intOrNull,
+        CapAdd: strArr,
+        CapDrop: strArr,
+        Privileged: { type: 'boolean' },
+        ReadonlyRootfs: { type: 'boolean' },
+        SecurityOpt: strArr,
+        Tmpfs: strMap,
+        Dns: strArr,
+        DnsSearch: strArr,
+        DnsOptions: strArr,
+        ExtraHosts: strArr,
+        Links: strArr,
+        VolumesFrom: strArr,
+        Mounts: { type: ['array', 'null'], items: { type: 'object', required: ['Target'], properties: { Target: { type: 'string' }, Source: { type: 'string' }, Type: { type: 'string' } } } },
+        Ulimits: { type: ['array', 'null'], items: { type: 'object', properties: { Name: { type: 'string' }, Soft: int, Hard: int } } },
+        ShmSize: int,
+        Sysctls: strMap,
+        OomScoreAdj: int,
+        ConsoleSize: { type: ['array', 'null'], items: int },
+      },
+    },
+  },
+});
+
+const DURATION_NS = 1e9;
+
+function asList(v: string[] | string | null | undefined): string[] | null {
+  if (v === undefined || v === null) return null;
+  return typeof v === 'string' ? [v] : v;
+}
+
+function mergeEnv(image: readonly string[], user: readonly string[]): string[] {
+  const out = [...image];
+  for (const e of user) {
+    const k = e.split('=')[0];
+    const i = out.findIndex((x) => x.split('=')[0] === k);
+    if (i >= 0) out[i] = e;
+    else out.push(e);
+  }
+  return out;
+}
+
+function restartPolicy(h: HostConfig): { name: RestartPolicyName; maximumRetryCount: number } {
+  const name = (h.RestartPolicy?.Name || 'no') as RestartPolicyName;
+  if (!['no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw invalidParameter(`invalid restart policy '${name}'`);
+  const max = h.RestartPolicy?.MaximumRetryCount ?? 0;
+  if (max < 0) throw invalidParameter('maximum retry count cannot be negative');
+  if (max > 0 && name !== 'on-failure') throw invalidParameter(`maximum retry count cannot be used with restart policy '${name}'`);
+  return { name, maximumRetryCount: max };
+}
+
+function mounts(h: HostConfig): MountRequest[] {
+  return (h.Mounts ?? []).map((m) => {
+    if (!['bind', 'volume', 'tmpfs'].includes(m.Type)) throw invalidParameter(`mount type unknown: ${m.Type}`);
+    if (!m.Target) throw invalidParameter('Target must not be empty');
+    return {
+      type: m.Type as MountRequest['type'],
+      source: m.Source ?? '',
+      target: m.Target,
+      readOnly: !!m.ReadOnly,
+      ...(m.BindOptions?.Propagation ? { propagation: m.BindOptions.Propagation } : {}),
+      ...(m.VolumeOptions?.NoCopy ? { noCopy: true } : {}),
+      ...(m.VolumeOptions?.Labels ? { volumeLabels: m.VolumeOptions.Labels } : {}),
+      ...(m.VolumeOptions?.DriverConfig?.Options ? { volumeDriverOptions: m.VolumeOptions.DriverConfig.Options } : {}),
+      ...(m.TmpfsOptions?.SizeBytes ? { tmpfsSize: m.TmpfsOptions.SizeBytes } : {}),
+      ...(m.TmpfsOptions?.Mode ? { tmpfsMode: m.TmpfsOptions.Mode } : {}),
+    };
+  });
+}
+
+function binds(list: readonly string[]): ContainerSpec['binds'] {
+  return list.map((b) => {
+    const parts = b.split(':');
+    if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw invalidParameter(`invalid volume specification: '${b}'`);
+    const opts = parts[2] ? parts[2].split(',') : [];
+    for (const o of opts) {
+      if (!['ro', 'rw', 'z', 'Z', 'nocopy', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'consistent', 'cached', 'delegated'].includes(o)) {
+        throw invalidParameter(`invalid mode: ${o}`);
+      }
+    }
+    if (!parts[1].startsWith('/')) throw invalidParameter(`invalid volume specification: '${b}': invalid mount config for type "bind": invalid mount path: '${parts[1]}' mount path must be absolute`);
+    return { source: parts[0], target: parts[1], readOnly: opts.includes('ro'), options: opts.filter((o) => o !== 'ro' && o !== 'rw') };
+  });
+}
+
+/**
+ * Validates a create request and merges it with the image config into the
+ * spec the engine keeps. Throws InvalidParameter with Docker's messages.
+ */
+export function specFromRequest(req: ContainerCreateRequest, imageId: string, image: ImageConfigFile): ContainerSpec {
+  const ic = image.config ?? {};
+  const h: HostConfig = req.HostConfig ?? {};
+  let entrypoint = asList(req.Entrypoint);
+  let cmd = asList(req.Cmd);
+  if (!entrypoint || entrypoint.length === 0) {
+    if (!cmd || cmd.length === 0) cmd = ic.Cmd ?? null;
+    if (entrypoint === null) entrypoint = ic.Entrypoint ?? null;
+  }
+  // `--entrypoint ""` resets the image's entrypoint.
+  if (entrypoint && entrypoint.length === 1 && entrypoint[0] === '') entrypoint = null;
+  let hostname = req.Hostname ?? '';
+  let domainname = req.Domainname ?? '';
+  if (hostname.includes('.') && !domainname) {
+    const i = hostname.indexOf('.');
+    domainname = hostname.slice(i + 1);
+    hostname = hostname.slice(0, i);
+  }
+  if (hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(hostname)) throw invalidParameter(`invalid hostname format: ${hostname}`);
+  const rp = restartPolicy(h);
+  if (h.AutoRemove && rp.name !== 'no') throw invalidParameter("can't create 'AutoRemove' container with restart policy");
+  const memory = h.Memory ?? 0;
+  if (memory < 0) throw invalidParameter('invalid memory limit: must not be negative');
+  if (memory > 0 && memory < 6 * 1024 * 1024) throw invalidParameter('Minimum memory limit allowed is 6MB');
+  let memorySwap = h.MemorySwap ?? 0;
+  if (memorySwap > 0 && memory > 0 && memorySwap < memory) throw invalidParameter('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if (memorySwap > 0 && memory === 0) throw invalidParameter('You should always set the Memory limit when using Memoryswap limit, see usage');
+  if (memory > 0 && memorySwap === 0) memorySwap = memory * 2;
+  const nanoCpus = h.NanoCpus ?? 0;
+  if (nanoCpus > 0 && ((h.CpuQuota ?? 0) > 0 || (h.CpuPeriod ?? 0) > 0)) {
+    throw invalidParameter('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  }
+  const ncpu = os.cpus().length;
+  if (nanoCpus < 0 || nanoCpus > ncpu * 1e9) throw invalidParameter(`Range of CPUs is from 0.01 to ${ncpu.toFixed(2)}, as there are only ${ncpu} CPUs available`);
+  const shmSize = h.ShmSize ?? 0;
+  if (shmSize < 0) throw invalidParameter('SHM size can not be less than 0');
+  const oomScoreAdj = h.OomScoreAdj ?? 0;
+  if (oomScoreAdj < -1000 || oomScoreAdj > 1000) throw invalidParameter(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  const networkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
+  const endpoint = req.NetworkingConfig?.EndpointsConfig?.[networkMode];
+  const hc = req.Healthcheck ?? undefined;
+  const imgHc = ic.Healthcheck;
+  const test = hc?.Test ?? imgHc?.Test;
+  const exposed = new Set([...Object.keys(ic.ExposedPorts ?? {}), ...Object.keys(req.ExposedPorts ?? {})]);
+  for (const p of Object.keys(h.PortBindings ?? {})) exposed.add(p);
+  return {
+    image: imageId,
+    imageRef: req.Image ?? '',
+    hostname,
+    domainname,
+    user: req.User || ic.User || '',
+    tty: !!req.Tty,
+    openStdin: !!req.OpenStdin,
+    stdinOnce: !!req.StdinOnce,
+    attachStdin: !!req.AttachStdin,
+    attachStdout: req.AttachStdout !== false,
+    attachStderr: req.AttachStderr !== false,
+    env: mergeEnv(ic.Env ?? [], req.Env ?? []),
+    cmd,
+    entrypoint,
+    workingDir: req.WorkingDir || ic.WorkingDir || '',
+    labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
+    stopSignal: req.StopSignal || ic.StopSignal || 'SIGTERM',
+    ...(req.StopTimeout !== undefined && req.StopTimeout !== null ? { stopTimeout: req.StopTimeout } : {}),
+    exposedPorts: [...exposed],
+    volumes: [...new Set([...Object.keys(ic.Volumes ?? {}), ...Object.keys(req.Volumes ?? {})])],
+    ...(test && test.length && test[0] !== 'NONE'
+      ? {
+          healthcheck: {
+            test,
+            intervalNs: hc?.Interval || imgHc?.Interval || 30 * DURATION_NS,
+            timeoutNs: hc?.Timeout || imgHc?.Timeout || 30 * DURATION_NS,
+            startPeriodNs: hc?.StartPeriod || imgHc?.StartPeriod || 0,
+            retries: hc?.Retries || imgHc?.Retries || 3,
+          },
+        }
+      : {}),
+    macAddress: req.MacAddress ?? endpoint?.MacAddress ?? '',
+    binds: binds(h.Binds ?? []),
+    mounts: mounts(h),
+    tmpfs: h.Tmpfs ?? {},
+    volumesFrom: h.VolumesFrom ?? [],
+    networkMode,
+    portBindings: Object.fromEntries(
+      Object.entries(h.PortBindings ?? {}).map(([k, v]) => [k, (v ?? []).map((b) => ({ hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' }))]),
+    ),
+    publishAllPorts: !!h.PublishAllPorts,
+    networkAliases: endpoint?.Aliases ?? [],
+    ipv4Address: endpoint?.IPAMConfig?.IPv4Address ?? '',
+    dns: h.Dns ?? [],
+    dnsOptions: h.DnsOptions ?? [],
+    dnsSearch: h.DnsSearch ?? [],
+    extraHosts: h.ExtraHosts ?? [],
+    links: h.Links ?? [],
+    restartPolicy: rp,
+    autoRemove: !!h.AutoRemove,
+    capAdd: h.CapAdd ?? [],
+    capDrop: h.CapDrop ?? [],
+    privileged: !!h.Privileged,
+    readonlyRootfs: !!h.ReadonlyRootfs,
+    securityOpt: h.SecurityOpt ?? [],
+    init: !!h.Init,
+    pidMode: h.PidMode ?? '',
+    ipcMode: h.IpcMode || 'private',
+    utsMode: h.UTSMode ?? '',
+    cgroupnsMode: h.CgroupnsMode || 'private',
+    shmSize: shmSize || 64 * 1024 * 1024,
+    sysctls: h.Sysctls ?? {},
+    oomScoreAdj,
+    groupAdd: h.GroupAdd ?? [],
+    logConfig: { type: h.LogConfig?.Type || 'k8s-file', config: h.LogConfig?.Config ?? {} },
+    resources: {
+      memory,
+      memorySwap,
+      memoryReservation: h.MemoryReservation ?? 0,
+      ...(h.MemorySwappiness !== undefined && h.MemorySwappiness !== null ? { memorySwappiness: h.MemorySwappiness } : {}),
+      oomKillDisable: !!h.OomKillDisable,
+      nanoCpus,
+      cpuShares: h.CpuShares ?? 0,
+      cpuQuota: h.CpuQuota ?? 0,
+      cpuPeriod: h.CpuPeriod ?? 0,
+      cpusetCpus: h.CpusetCpus ?? '',
+      cpusetMems: h.CpusetMems ?? '',
+      pidsLimit: h.PidsLimit ?? 0,
+      blkioWeight: h.BlkioWeight ?? 0,
+      ulimits: (h.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+      devices: (h.Devices ?? []).map((d) => ({ pathOnHost: d.PathOnHost, pathInContainer: d.PathInContainer, permissions: d.CgroupPermissions })),
+    },
+    runtime: h.Runtime || 'runc',
+    ...(h.ConsoleSize && h.ConsoleSize[0] && h.ConsoleSize[1] ? { consoleSize: [h.ConsoleSize[0], h.ConsoleSize[1]] as [number, number] } : {}),
+    annotations: h.Annotations ?? {},
+  };
+}
+
+/** Docker's Config block of inspect. */
+export function wireConfig(rec: ContainerRecord): ContainerConfig {
+  const s = rec.spec;
+  return {
+    Hostname: s.hostname,
+    Domainname: s.domainname,
+    User: s.user,
+    AttachStdin: s.attachStdin,
+    AttachStdout: s.attachStdout,
+    AttachStderr: s.attachStderr,
+    ...(s.exposedPorts.length ? { ExposedPorts: Object.fromEntries(s.exposedPorts.map((p) => [p, {}])) } : {}),
+    Tty: s.tty,
+    OpenStdin: s.openStdin,
+    StdinOnce: s.stdinOnce,
+    Env: s.env,
+    Cmd: s.cmd,
+    ...(s.healthcheck
+      ? { Healthcheck: { Test: s.healthcheck.test, Interval: s.healthcheck.intervalNs, Timeout: s.healthcheck.timeoutNs, StartPeriod: s.healthcheck.startPeriodNs, Retries: s.healthcheck.retries } }
+      : {}),
+    Image: s.imageRef,
+    Volumes: s.volumes.length ? Object.fromEntries(s.volumes.map((v) => [v, {}])) : null,
+    WorkingDir: s.workingDir,
+    Entrypoint: s.entrypoint,
+    OnBuild: null,
+    Labels: s.labels,
+    ...(s.stopSignal !== 'SIGTERM' ? { StopSignal: s.stopSignal } : {}),
+    ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
+  };
+}
+
+export function wirePortBindings(s: ContainerSpec): PortMap {
+  return Object.fromEntries(Object.entries(s.portBindings).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))]));
+}
+
+/** Docker's HostConfig block of inspect. */
+export function wireHostConfig(rec: ContainerRecord): HostConfig {
+  const s = rec.spec;
+  const r = s.resources;
+  return {
+    Binds: s.binds.length ? s.binds.map((b) => `${b.source}:${b.target}${b.readOnly || b.options.length ? `:${[...(b.readOnly ? ['ro'] : []), ...b.options].join(',')}` : ''}`) : null,
+    ContainerIDFile: '',
+    LogConfig: { Type: s.logConfig.type, Config: s.logConfig.config },
+    NetworkMode: s.networkMode,
+    PortBindings: wirePortBindings(s),
+    RestartPolicy: { Name: s.restartPolicy.name, MaximumRetryCount: s.restartPolicy.maximumRetryCount },
+    AutoRemove: s.autoRemove,
+    VolumeDriver: '',
+    VolumesFrom: s.volumesFrom.length ? s.volumesFrom : null,
+    ConsoleSize: s.consoleSize ?? [0, 0],
+    CapAdd: s.capAdd.length ? s.capAdd : null,
+    CapDrop: s.capDrop.length ? s.capDrop : null,
+    CgroupnsMode: s.cgroupnsMode,
+    Dns: s.dns,
+    DnsOptions: s.dnsOptions,
+    DnsSearch: s.dnsSearch,
+    ExtraHosts: s.extraHosts.length ? s.extraHosts : null,
+    GroupAdd: s.groupAdd.length ? s.groupAdd : null,
+    IpcMode: s.ipcMode,
+    Cgroup: '',
+    Links: s.links.length ? s.links : null,
+    OomScoreAdj: s.oomScoreAdj,
+    PidMode: s.pidMode,
+    Privileged: s.privileged,
+    PublishAllPorts: s.publishAllPorts,
+    ReadonlyRootfs: s.readonlyRootfs,
+    SecurityOpt: s.securityOpt.length ? s.securityOpt : null,
+    ...(Object.keys(s.tmpfs).length ? { Tmpfs: s.tmpfs } : {}),
+    UTSMode: s.utsMode,
+    UsernsMode: '',
+    ShmSize: s.shmSize,
+    ...(Object.keys(s.sysctls).length ? { Sysctls: s.sysctls } : {}),
+    Runtime: s.runtime,
+    Isolation: '',
+    CpuShares: r.cpuShares,
+    Memory: r.memory,
+    NanoCpus: r.nanoCpus,
+    CgroupParent: '',
+    BlkioWeight: r.blkioWeight,
+    CpuPeriod: r.cpuPeriod,
+    CpuQuota: r.cpuQuota,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: r.cpusetCpus,
+    CpusetMems: r.cpusetMems,
+    Devices: r.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.permissions })),
+    DeviceCgroupRules: null,
+    MemoryReservation: r.memoryReservation,
+    MemorySwap: r.memorySwap,
+    MemorySwappiness: r.memorySwappiness ?? null,
+    OomKillDisable: r.oomKillDisable,
+    PidsLimit: r.pidsLimit || null,
+    Ulimits: r.ulimits.length ? r.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) : null,
+    Init: s.init || null,
+    Mounts: s.mounts.length
+      ? s.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) }))
+      : null,
+    MaskedPaths: null,
+    ReadonlyPaths: null,
+  };
+}
+
+export function wireState(rec: ContainerRecord): WireState {
+  const st = rec.state;
+  const running = st.status === 'running' || st.status === 'paused' || st.status === 'restarting';
+  return {
+    Status: st.status,
+    Running: running,
+    Paused: st.status === 'paused',
+    Restarting: st.status === 'restarting',
+    OOMKilled: st.oomKilled,
+    Dead: st.status === 'dead',
+    Pid: st.pid,
+    ExitCode: st.exitCode,
+    Error: st.error,
+    StartedAt: st.startedAt,
+    FinishedAt: st.finishedAt,
+  };
+}
+
+/** `sh -c 'x y'` as Docker shows a command line in ps. */
+export function commandLine(rec: ContainerRecord): string {
+  return [rec.path, ...rec.args].map((a) => (/\s/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
+}
+
+export interface InspectExtras {
+  mounts: MountPoint[];
+  networkSettings: ContainerInspect['NetworkSettings'];
+  graphDriver: ContainerInspect['GraphDriver'];
+  paths: { resolvConf: string; hostname: string; hosts: string; log: string };
+  execIds: string[];
+  sizeRw?: number;
+  sizeRootFs?: number;
+}
+
+export function wireInspect(rec: ContainerRecord, x: InspectExtras): ContainerInspect {
+  return {
+    Id: rec.id,
+    Created: rec.created,
+    Path: rec.path,
+    Args: rec.args,
+    State: wireState(rec),
+    Image: rec.spec.image,
+    ResolvConfPath: x.paths.resolvConf,
+    HostnamePath: x.paths.hostname,
+    HostsPath: x.paths.hosts,
+    LogPath: x.paths.log,
+    Name: `/${rec.name}`,
+    RestartCount: rec.state.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: x.execIds.length ? x.execIds : null,
+    HostConfig: wireHostConfig(rec),
+    GraphDriver: x.graphDriver,
+    ...(x.sizeRw !== undefined ? { SizeRw: x.sizeRw } : {}),
+    ...(x.sizeRootFs !== undefined ? { SizeRootFs: x.sizeRootFs } : {}),
+    Mounts: x.mounts,
+    Config: wireConfig(rec),
+    NetworkSettings: x.networkSettings,
+  };
+}
+
+export function wireSummary(rec: ContainerRecord, x: { ports: ContainerSummary['Ports']; mounts: MountPoint[]; networks: ContainerSummary['NetworkSettings']['Networks']; sizeRw?: number; sizeRootFs?: number }, now = Date.now()): ContainerSummary {
+  return {
+    Id: rec.id,
+    Names: [`/${rec.name}`],
+    Image: rec.spec.imageRef || rec.spec.image,
+    ImageID: rec.spec.image,
+    Command: commandLine(rec),
+    Created: Math.floor(Date.parse(rec.created) / 1000),
+    Ports: x.ports,
+    ...(x.sizeRw !== undefined ? { SizeRw: x.sizeRw } : {}),
+    ...(x.sizeRootFs !== undefined ? { SizeRootFs: x.sizeRootFs } : {}),
+    Labels: rec.spec.labels,
+    State: rec.state.status,
+    Status: statusText(rec.state, now),
+    HostConfig: { NetworkMode: rec.spec.networkMode },
+    NetworkSettings: { Networks: x.networks },
+    Mounts: x.mounts,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Watches the directory where monitors write exit files (`<dir>/<id>`, the
+ * exit status as text) and reports each one once. Exit files stay until the
+ * owner consumes them, so an exit that happened while berthd was down is
+ * still there at start (see pending()).
+ */
+import { watch, type FSWatcher, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type ExitHandler = (id: string, exitCode: number) => void;
+
+export class ExitWatcher {
+  private watcher: FSWatcher | undefined;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    readonly dir: string,
+    private readonly onExit: ExitHandler,
+  ) {}
+
+  start(): void {
+    this.watcher = watch(this.dir, (_ev, name) => {
+      if (name) this.check(name.toString());
+    });
+    // Files that appeared before the watch started.
+    for (const id of this.pending()) this.check(id);
+  }
+
+  stop(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** Ids with an exit file present. */
+  pending(): string[] {
+    try {
+      return readdirSync(this.dir).filter((n) => !n.startsWith('.'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** The exit code recorded for id, or undefined when it has not exited. */
+  read(id: string): number | undefined {
+    try {
+      const text = readFileSync(join(this.dir, id), 'utf8').trim();
+      if (text === '') return undefined;
+      const n = Number.parseInt(text, 10);
+      return Number.isNaN(n) ? undefined : n;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Reports id's exit if its file is complete and not reported yet. */
+  check(id: string): void {
+    if (this.seen.has(id)) return;
+    const code = this.read(id);
+    if (code === undefined) return;
+    this.seen.add(id);
+    this.onExit(id, code);
+  }
+
+  /** Removes id's exit file (after its exit has been recorded) and forgets it. */
+  consume(id: string): void {
+    rmSync(join(this.dir, id), { force: true });
+    this.seen.delete(id);
+  }
+}
