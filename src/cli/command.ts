@@ -172,7 +172,9 @@ export class Cli<C> {
     cmd.allowExcessArguments(true);
     cmd.argument('[args...]');
     if (spec.stopAtFirstArg) cmd.passThroughOptions(true);
-    cmd.addOption(new Option('-h, --help'));
+    // Docker's run/create use -h for --hostname; --help has no short form there.
+    const shortH = (spec.options ?? []).some((o) => /(^|,\s*)-h\b/.test(o.flags));
+    cmd.addOption(new Option(shortH ? '--help' : '-h, --help'));
     for (const o of spec.options ?? []) {
       const opt = new Option(o.arg ? `${o.flags} <${o.arg}>` : o.flags, o.desc);
       if (o.repeat) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
@@ -200,7 +202,7 @@ export class Cli<C> {
       }
       throw e;
     }
-    const opts = { ...cmd.opts(), ...overrides };
+    const opts: Opts = cmd.opts();
     if (opts['help']) {
       this.io.out(this.commandHelp(spec, full));
       throw new Exit(0);
@@ -211,7 +213,7 @@ export class Cli<C> {
       if (long.startsWith('no-') && !o.arg) opts[camel(long)] = opts[camel(long.slice(3))] === false;
       if (o.repeat) opts[camel(o.flags)] ??= [];
     }
-    return { args, opts };
+    return { args, opts: { ...opts, ...overrides } };
   }
 
   private commandHelp(spec: CommandSpec<C>, full: string): string {
@@ -270,12 +272,19 @@ function explicitBooleans(spec: CommandSpec<unknown>, argv: string[]): { argv: s
       out.push(...argv.slice(i));
       break;
     }
-    const m = /^(--?[\w-]+)=(true|false|1|0)$/i.exec(a);
+    const m = /^(--?[\w-]+)=(.*)$/.exec(a);
     const o = m && (spec.options ?? []).find((x) => !x.arg && x.flags.split(/,\s*/).includes(m[1]!));
-    if (m && o) overrides[camel(o.flags)] = /^(true|1)$/i.test(m[2]!);
+    if (m && o) overrides[camel(o.flags)] = parseGoBool(m[2]!, o.flags);
     else out.push(a);
   }
   return { argv: out, overrides };
+}
+
+/** strconv.ParseBool, as pflag applies it to `--flag=value`. */
+function parseGoBool(v: string, flags: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new CliError(`invalid argument "${v}" for "${flags}" flag: strconv.ParseBool: parsing "${v}": invalid syntax`, 125);
 }
 
 function camel(flags: string): string {

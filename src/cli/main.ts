@@ -6,6 +6,8 @@ import { ApiError, ConnectError, DEFAULT_HOST } from '../client/client.js';
 import { Cli, CliError, PROG, formatOptions, type OptSpec } from './command.js';
 import { registerImageCommands } from './commands/images.js';
 import { registerInspectCommand } from './commands/inspect.js';
+import { registerContainerCommands } from './commands/containers.js';
+import { registerRunCommands } from './commands/run.js';
 import { registerSystemCommands } from './commands/system.js';
 import { makeContext, type CliContext } from './context.js';
 import { CLI_VERSION } from './version.js';
@@ -75,6 +77,8 @@ async function main(): Promise<number> {
   registerSystemCommands(cli);
   registerImageCommands(cli);
   registerInspectCommand(cli);
+  registerContainerCommands(cli);
+  registerRunCommands(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {
@@ -92,7 +96,8 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => {
-    process.exitCode = code;
+    // Exit now: a stdin left open by an attach session would keep the process alive.
+    process.exit(code);
   },
   (e: unknown) => {
     process.stderr.write(`${PROG}: ${(e as Error).stack ?? String(e)}\n`);

@@ -81,6 +81,38 @@ export class Client {
     });
   }
 
+  /**
+   * Upgrades the connection (`Upgrade: tcp`) for attach and exec start. An
+   * error reply (404, 409…) rejects with ApiError before any stream exists.
+   */
+  hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
+    const qs = encodeQuery(opts.query);
+    const body = opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
+    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp' };
+    if (body) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(body.length);
+    }
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers });
+      req.on('upgrade', (res, socket, head) => {
+        const ct = String(res.headers['content-type'] ?? '');
+        resolve({ socket, head, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined });
+      });
+      req.on('response', (res) => {
+        void readAll(res).then((b) => {
+          if (res.statusCode! >= 400) reject(apiError(res.statusCode!, b));
+          else reject(new ApiError(res.statusCode!, `the daemon did not upgrade the connection (HTTP ${res.statusCode})`));
+        });
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new ConnectError(`Cannot connect to the berth daemon at unix://${this.socketPath}. Is berthd running?`));
+        else reject(e);
+      });
+      req.end(body);
+    });
+  }
+
   /** A request whose success reply is JSON (or empty); throws ApiError otherwise. */
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const res = await this.request(method, path, opts);
@@ -125,6 +157,15 @@ export class Client {
     }
     if (failure) throw new ApiError(500, failure.errorDetail?.message ?? failure.error ?? 'unknown error');
   }
+}
+
+/** A hijacked connection (attach, exec start): raw socket after `101 UPGRADED`. */
+export interface Hijacked {
+  socket: import('node:net').Socket;
+  /** Bytes that arrived with the response head. */
+  head: Buffer;
+  /** Whether output is multiplexed (no TTY) or raw, from the response's Content-Type. */
+  multiplexed: boolean | undefined;
 }
 
 export interface JsonMessage {

@@ -30,7 +30,7 @@ import type {
 } from '../api/types/containers.js';
 import { archivePath, extractTo, statPath } from '../container/archive.js';
 import { containerChanges } from '../container/changes.js';
-import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../container/detach-keys.js';
+import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../stream/detach-keys.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerService } from '../container/service.js';
 import type { ContainerRecord, RestartPolicyName } from '../container/types.js';

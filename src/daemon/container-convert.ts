@@ -408,7 +408,7 @@ export function wireState(rec: ContainerRecord): WireState {
 
 /** `sh -c 'x y'` as Docker shows a command line in ps. */
 export function commandLine(rec: ContainerRecord): string {
-  return [rec.path, ...rec.args].map((a) => (/\s/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
+  return [rec.path, ...rec.args].join(" ");
 }
 
 export interface InspectExtras {

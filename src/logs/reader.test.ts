@@ -5,9 +5,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { demuxAll } from '../stream/mux.js';
 import { encodeK8sRecord, formatK8sTimestamp, type LogStream } from './k8s-file.js';
-import { formatEntry, type LogEntry, type LogOptions, readLog, readLogBatches, type ReadTuning } from './reader.js';
+import {
+  formatEntry,
+  type LogEntry,
+  type LogOptions,
+  MAX_LINE,
+  MAX_RECORD,
+  readLog,
+  readLogBatches,
+  type ReadTuning,
+} from './reader.js';
 
 const BASE = 1_795_838_916_000_000_000n; // 2026-11-28T04:08:36Z
 const MS = 1_000_000n;
@@ -111,6 +122,39 @@ describe('readLog: records to lines', () => {
       ]),
     );
     assert.deepEqual(show(await collect(p, {})), ['o:done\n', 'e:Password: ']);
+  });
+
+  it('times in any zone offset (conmon writes local time)', async () => {
+    const p = fresh();
+    fs.writeFileSync(
+      p,
+      Buffer.concat([
+        encodeK8sRecord(BASE + 1n * MS, 'stdout', false, 'ist', 330),
+        encodeK8sRecord(BASE + 2n * MS, 'stdout', false, 'pst', -480),
+        encodeK8sRecord(BASE + 3n * MS, 'stdout', false, 'utc'),
+      ]),
+    );
+    const es = await collect(p, { since: BASE + 2n * MS });
+    assert.deepEqual(show(es), ['o:pst\n', 'o:utc\n']);
+    assert.equal(es[0]!.timeText, '2026-11-28T04:08:36.002000000Z');
+  });
+
+  it('bounds: a huge joined line comes in MAX_LINE pieces; an over-long non-record is skipped', async () => {
+    const p = fresh();
+    const part = 'y'.repeat(8192);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 300; i++) parts.push(encodeK8sRecord(BASE + BigInt(i), 'stdout', i < 299, part)); // 2.3 MiB line
+    const junk = Buffer.alloc(MAX_RECORD + 10, 0x41);
+    fs.writeFileSync(p, Buffer.concat([...parts, junk, Buffer.from('\n'), encodeK8sRecord(BASE + 999n, 'stderr', false, 'after')]));
+    for (const tuning of [{}, { blockSize: 4096 }]) {
+      const es = await collect(p, {}, undefined, tuning);
+      const out = es.filter((e) => e.stream === 'stdout');
+      assert.ok(out.length >= 3, `${out.length} pieces`);
+      assert.ok(out.every((e) => e.line.length <= MAX_LINE + 8192 + 1));
+      assert.equal(Buffer.concat(out.map((e) => e.line)).toString(), `${part.repeat(300)}\n`);
+      assert.deepEqual(show(es.filter((e) => e.stream === 'stderr')), ['e:after\n']);
+    }
+    assert.deepEqual(show(await collect(p, { tail: 1 })), ['e:after\n']);
   });
 
   it('a missing file is an empty log', async () => {
@@ -333,6 +377,22 @@ describe('readLog: follow', () => {
     console.log(`      follow: 5 appends seen within ${latency.toFixed(0)} ms (writer sleeps 100 ms); ended ${endMs.toFixed(0)} ms after stop`);
   });
 
+  it('`exited` wakes the follower at once (no output, slow poll)', async () => {
+    const p = fresh();
+    fs.writeFileSync(p, line(0, 'a'));
+    let running = true;
+    let exit!: () => void;
+    const exited = new Promise<void>((r) => (exit = r));
+    const { got, done } = await follow(p, { exited }, () => running, { pollMs: 10_000 });
+    await until(() => got.length === 1);
+    await sleep(20);
+    running = false;
+    const t0 = performance.now();
+    exit();
+    await done;
+    assert.ok(performance.now() - t0 < 200);
+  });
+
   it('ends at once when not running; existing content first', async () => {
     const p = fresh();
     fs.writeFileSync(p, Buffer.concat([line(0, 'a'), line(1, 'b', 'stdout', true)]));
@@ -454,18 +514,26 @@ describe('readLog: follow', () => {
     assert.ok(performance.now() - t0 < 200);
 
     // a record after `until` ends the follow even though the container runs
+    // (`until` in the future, so the clock does not end it first)
+    const now = BigInt(Date.now()) * MS;
+    const at = (ms: number, c: string) => encodeK8sRecord(now + BigInt(ms) * MS, 'stdout', false, c);
     const q = fresh();
-    fs.writeFileSync(q, line(0, 'a'));
-    const f2 = await follow(q, { until: BASE + 5n * MS }, () => true);
+    fs.writeFileSync(q, at(0, 'a'));
+    const f2 = await follow(q, { until: now + 60_000n * MS }, () => true);
     await until(() => f2.got.length === 1);
-    fs.appendFileSync(q, Buffer.concat([line(5, 'b'), line(6, 'c')]));
+    fs.appendFileSync(q, Buffer.concat([at(60_000, 'b'), at(60_001, 'c')]));
     await f2.done;
     assert.deepEqual(show(f2.got), ['o:a\n', 'o:b\n']);
 
-    // the clock passing `until` ends it too (until long past)
-    const f3 = await follow(q, { until: BASE }, () => true);
+    // the clock passing `until` (+1 s) ends it too, after the file is drained
+    const f3 = await follow(q, { until: now - 2000n * MS }, () => true);
+    const t1 = performance.now();
     await f3.done;
-    assert.deepEqual(show(f3.got), ['o:a\n']);
+    assert.ok(performance.now() - t1 < 500);
+    assert.deepEqual(show(f3.got), []);
+    const f4 = await follow(q, { until: now + 500n * MS, since: now - 1n }, () => true);
+    await f4.done;
+    assert.deepEqual(show(f4.got), ['o:a\n']);
   });
 
   it('the consumer may stop early (generator return closes the file)', async () => {
@@ -523,10 +591,13 @@ describe('readLog: a 100 MB log', () => {
   });
 
   it('streams with bounded memory', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
     const mem = () => {
       const m = process.memoryUsage();
       return m.heapUsed + m.arrayBuffers;
     };
+    gc();
     const base = mem();
     let peak = 0;
     let count = 0;
@@ -539,11 +610,14 @@ describe('readLog: a 100 MB log', () => {
       if (++batches % 16 === 0) peak = Math.max(peak, mem() - base);
     }
     const ms = performance.now() - t0;
+    gc();
+    const residual = mem() - base;
     assert.equal(count, lines);
     const rssMB = process.memoryUsage().rss / 1048576;
     console.log(
       `      100 MB (${(size / 1048576).toFixed(0)} MiB, ${count} lines): batches ${ms.toFixed(0)} ms ` +
-        `(${((size / 1048576 / ms) * 1000).toFixed(0)} MiB/s), peak heap+buffers growth ${(peak / 1048576).toFixed(1)} MiB, rss ${rssMB.toFixed(0)} MiB`,
+        `(${((size / 1048576 / ms) * 1000).toFixed(0)} MiB/s), peak heap+buffers growth ${(peak / 1048576).toFixed(1)} MiB ` +
+        `(after gc ${(residual / 1048576).toFixed(1)} MiB), rss ${rssMB.toFixed(0)} MiB`,
     );
     assert.ok(bytes > 0);
     assert.ok(peak < 64 * 1024 * 1024, `heap grew by ${peak} bytes`);

@@ -23,7 +23,9 @@
  *   (this assumes the writer's clock does not jump backwards).
  * - `tail` counts lines (a joined line counts once) of the selected streams
  *   whose time is within [since, until], i.e. the last N lines of what the
- *   filters let through, in the order lines complete. (moby counts raw file
+ *   filters let through, lines ranked by their last record (a line not yet
+ *   finished ranks at its last part, but is delivered after the finished
+ *   ones, when the reader knows it is unfinished). (moby counts raw file
  *   records of both streams and filters afterwards, so `--tail 5 --stdout`
  *   can give fewer than 5 lines there, and `--tail 5 --until <past>` is
  *   usually empty.) `tail` undefined or negative = everything; 0 = nothing
@@ -35,7 +37,9 @@
  * - A rename-replaced file (conmon's --log-size-max: write `<log>.tmp`,
  *   rename onto `<log>`) is drained through the open descriptor, then the new
  *   file is read from offset 0. A file truncated in place (size below our
- *   offset) is read again from 0.
+ *   offset) is read again from 0. Only the one file is read: conmon keeps
+ *   no rotated generations (`<log>.1` …); if berth adds them (max-file),
+ *   the non-follow and tail paths must learn to read them first.
  *
  * Memory is bounded by the block size plus the longest record/line: the file
  * is streamed forward in BLOCK-sized reads; `tail` scans backwards from the
@@ -44,7 +48,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { open, stat } from 'node:fs/promises';
 import { errnoCode } from '../errdefs/errdefs.js';
-import { frameHeader, HEADER_SIZE } from '../stream/mux.js';
+import { HEADER_SIZE, STDERR, STDOUT } from '../stream/mux.js';
 import {
   formatDockerTime,
   type Instant,
@@ -67,9 +71,16 @@ export interface LogOptions {
   until?: bigint;
   /** Last N lines; undefined (or negative) = all. */
   tail?: number;
+  /** Not used by the reader: formatEntry's business (kept for the route's convenience). */
   timestamps: boolean;
   follow: boolean;
+  /** Ends the read (following or not) at the next step. */
   signal?: AbortSignal;
+  /**
+   * Optional: settles when the container stops, so a follower notices at
+   * once instead of at its next poll (`isRunning` is still what decides).
+   */
+  exited?: Promise<unknown>;
 }
 
 export interface LogEntry {
@@ -126,7 +137,7 @@ interface Pending {
   lastOffset: number;
 }
 
-type PerStream<T> = Record<LogStream, T>;
+export type PerStream<T> = Record<LogStream, T>;
 
 /**
  * Turns records into entries: joins partials per stream, applies the stream
@@ -371,10 +382,17 @@ export async function findTailStart(
   let cut = end;
   let x = end;
   const oldest: PerStream<LineMeta | undefined> = { stdout: undefined, stderr: undefined };
+  /** Per stream, the end of the latest line found older than since. */
+  const sinceEnd: PerStream<number> = { stdout: -1, stderr: -1 };
 
   const decide = (l: LineMeta): void => {
-    if (until !== undefined && l.time > until) return; // after the window: not counted
-    if (since !== undefined && l.time < since) return; // before it
+    if (until !== undefined && l.time > until) return; // after the window: the forward filter drops it too
+    if (since !== undefined && l.time < since) {
+      // before the window; its later parts may lie after the cut, where the
+      // forward pass would take them for a line of their own: skip them
+      if (l.end > sinceEnd[l.stream]) sinceEnd[l.stream] = l.end;
+      return;
+    }
     count++;
     oldest[l.stream] = l;
     x = l.end;
@@ -492,7 +510,9 @@ export async function findTailStart(
   const boundary: PerStream<number> = { stdout: x, stderr: x };
   for (const s of STREAMS) {
     const o = oldest[s];
-    if (o) boundary[s] = o.prevF;
+    // A stream without counted lines: its records up to x belong to older
+    // lines; later ones to lines after the window (dropped by the filter).
+    boundary[s] = Math.max(o ? o.prevF : x, sinceEnd[s]);
   }
   return { start: cut, boundary };
 }
@@ -592,6 +612,11 @@ export async function* readLogBatches(
 
     // follow
     waker = new FileWaker(path, signal);
+    const w = waker;
+    opts.exited?.then(
+      () => w.poke(),
+      () => w.poke(),
+    );
     let lastData = Date.now();
     for (;;) {
       if (signal?.aborted) return;
@@ -656,13 +681,41 @@ export async function* readLogBatches(
  * while following; the stream ends once it returns false and the file has
  * been read to its end.
  */
-export async function* readLog(
+export function readLog(
   path: string,
   opts: LogOptions,
   isRunning: () => boolean,
   tuning?: ReadTuning,
-): AsyncGenerator<LogEntry, void, undefined> {
-  for await (const batch of readLogBatches(path, opts, isRunning, tuning)) yield* batch;
+): AsyncIterableIterator<LogEntry> {
+  // Hand-rolled over the batches: one already-resolved promise per entry
+  // (an async generator costs several), which matters at a million lines.
+  const batches = readLogBatches(path, opts, isRunning, tuning);
+  let batch: LogEntry[] = [];
+  let i = 0;
+  const refill = async (): Promise<IteratorResult<LogEntry, undefined>> => {
+    for (;;) {
+      const r = await batches.next();
+      if (r.done) return { done: true, value: undefined };
+      batch = r.value;
+      i = 0;
+      if (batch.length > 0) return { done: false, value: batch[i++]! };
+    }
+  };
+  return {
+    next(): Promise<IteratorResult<LogEntry, undefined>> {
+      if (i < batch.length) return Promise.resolve({ done: false, value: batch[i++]! });
+      return refill();
+    },
+    async return(): Promise<IteratorResult<LogEntry, undefined>> {
+      batch = [];
+      i = 0;
+      await batches.return(undefined);
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**
@@ -675,7 +728,13 @@ export function formatEntry(e: LogEntry, opts: { timestamps: boolean; tty: boole
   const prefixLen = opts.timestamps ? e.timeText.length + 1 : 0;
   const headLen = opts.tty ? 0 : HEADER_SIZE;
   const out = Buffer.allocUnsafe(headLen + prefixLen + e.line.length);
-  if (!opts.tty) frameHeader(e.stream === 'stdout' ? 1 : 2, prefixLen + e.line.length).copy(out, 0);
+  if (!opts.tty) {
+    out[0] = e.stream === 'stdout' ? STDOUT : STDERR;
+    out[1] = 0;
+    out[2] = 0;
+    out[3] = 0;
+    out.writeUInt32BE(prefixLen + e.line.length, 4);
+  }
   if (opts.timestamps) {
     out.write(e.timeText, headLen, 'latin1');
     out[headLen + prefixLen - 1] = 0x20;

@@ -43,6 +43,11 @@ export class FileWaker {
     return this.watcher !== undefined;
   }
 
+  /** Wakes a waiter now (something else changed, e.g. the container stopped). */
+  poke(): void {
+    this.wake();
+  }
+
   private wake(): void {
     this.dirty = true;
     const r = this.wakeUp;

@@ -4,9 +4,10 @@ import type { Cli } from '../command.js';
 import type { CliContext } from '../context.js';
 import { renderInspect } from '../format/formatter.js';
 
-type Kind = 'image';
+type Kind = 'container' | 'image';
 
 const ENDPOINTS: Record<Kind, (name: string) => string> = {
+  container: (n) => `/containers/${encodeURIComponent(n)}/json`,
   image: (n) => `/images/${encodeURIComponent(n)}/json`,
 };
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import type { ContainerCreateRequest } from '../../api/types/containers.js';
 import type { Opts } from '../command.js';
 import { parseDuration } from './goparse.js';
 import { CREATE_OPTIONS, RUN_OPTIONS, RunOptionsError, parseRunOptions, runErrorText, type ParsedRun } from './run-opts.js';
@@ -66,7 +67,7 @@ function toOpts(argv: string[], command: 'run' | 'create'): { opts: Opts; args: 
 
 function ours(argv: string[], command: 'run' | 'create' = 'create', env: NodeJS.ProcessEnv = {}): ParsedRun {
   const { opts, args } = toOpts(argv, command);
-  return parseRunOptions(opts, args, env);
+  return parseRunOptions(opts, args, env, undefined, command);
 }
 
 // ---------------------------------------------------------------------------
@@ -285,6 +286,16 @@ const BODY_CASES: (() => string[])[] = [
   () => ['--mount', 'type=image,source=img,target=/img,image-subpath=sub', '--mount', 'type=bind,src=/s,dst=/d,bind-nonrecursive', '--mount', 'type=bind,src=/s,dst=/e,bind-recursive=writable,ro=1', 'busybox'],
   () => ['--mount', 'type=npipe,src=x,target=/x', '--mount', 'type=volume,target=/y,volume-nocopy=false', 'busybox'],
   () => ['--dns', '127.0.0.1', '--dns', '::1', 'busybox'],
+  () => ['--platform', 'amd64', 'busybox'],
+  () => ['--platform', 'Linux/AMD64', 'busybox'],
+  () => ['--platform', 'linux/arm64/v8', 'busybox'],
+  () => ['--platform', 'linux/aarch64', 'busybox'],
+  () => ['--platform', 'arm', 'busybox'],
+  () => ['--platform', 'linux/armhf', 'busybox'],
+  () => ['--platform', 'x86_64', 'busybox'],
+  () => ['--platform', 'linux', 'busybox'],
+  () => ['--platform', 'windows(10.0.17763)/amd64', 'busybox'],
+  () => ['run:', '--platform', 'linux/arm/7', 'busybox'],
 ];
 
 function commandOf(argv: string[]): { command: 'run' | 'create'; argv: string[] } {
@@ -447,6 +458,13 @@ const ERROR_CASES: (() => string[])[] = [
   () => ['--dns-search', '123', 'busybox'],
   () => ['--link', '', 'busybox'],
   () => ['-l', 'a b=c', 'busybox'],
+  () => ['--platform', 'a/b/c/d', 'busybox'],
+  () => ['--platform', 'a/b/c/d/e', 'busybox'],
+  () => ['--platform', 'lin ux/amd64', 'busybox'],
+  () => ['--platform', 'linux/am d64', 'busybox'],
+  () => ['--platform', 'foo', 'busybox'],
+  () => ['run:', '--platform', 'foo', 'busybox'],
+  () => ['run:', '--platform', 'linux/*', 'busybox'],
 ];
 
 let lastStatus = 0;
@@ -482,6 +500,8 @@ describe('errors match the docker CLI', { skip: !HAVE_DOCKER && 'docker CLI not 
 describe('parseRunOptions request bodies', () => {
   test('defaults', () => {
     const r = ours(['busybox']);
+    const asWire: ContainerCreateRequest = r.request; // the wire type accepts it
+    assert.ok(asWire);
     assert.deepEqual(r.request, {
       AttachStdin: false,
       AttachStdout: true,

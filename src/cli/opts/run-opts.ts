@@ -17,6 +17,7 @@
  * AttachStdin/Stdout/Stderr, Tty, OpenStdin and StdinOnce, which are always sent.
  */
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { isAbsolute, posix, resolve } from 'node:path';
 import type { HealthConfig } from '../../api/types/common.js';
 import type {
@@ -251,7 +252,8 @@ export interface RunHostConfig extends HostConfig {
   IOMaximumIOps?: number;
   IOMaximumBandwidth?: number;
 }
-export type RunMount = Omit<MountSpec, 'Type'> & { Type: MountSpec['Type'] | 'image'; ImageOptions?: { Subpath?: string } };
+/** A --mount; Type may also be "image" (API 1.48), which MountSpec does not list. */
+export type RunMount = MountSpec & { ImageOptions?: { Subpath?: string } };
 export type RunEndpointSettings = EndpointSettings & { GwPriority?: number };
 export type RunCreateRequest = Omit<ContainerCreateRequest, 'HostConfig' | 'NetworkingConfig'> & {
   HostConfig: Omit<RunHostConfig, 'Mounts'> & { Mounts?: RunMount[] };
@@ -262,7 +264,7 @@ export type AttachStream = 'stdin' | 'stdout' | 'stderr';
 
 export interface ParsedRun {
   name?: string;
-  /** Body for POST /containers/create. */
+  /** Body for POST /containers/create (assignable to ContainerCreateRequest). */
   request: RunCreateRequest;
   platform?: string;
   /** `--pull ""` is accepted by docker and behaves as "never". */
@@ -648,7 +650,7 @@ export function parseMount(value: string): RunMount {
     }
     switch (key) {
       case 'type':
-        mount.Type = val.toLowerCase() as RunMount['Type'];
+        mount.Type = val.toLowerCase() as MountSpec['Type'];
         break;
       case 'source':
       case 'src':
@@ -729,7 +731,7 @@ export function parseMount(value: string): RunMount {
   if ((mount.Type as string) === '') throw new Error('type is required');
   if (mount.Target === '') throw new Error('target is required');
   if (mount.VolumeOptions && mount.Type !== 'volume') throw new Error(`cannot mix 'volume-*' options with mount type '${mount.Type}'`);
-  if (mount.ImageOptions && mount.Type !== 'image') throw new Error(`cannot mix 'image-*' options with mount type '${mount.Type}'`);
+  if (mount.ImageOptions && (mount.Type as string) !== 'image') throw new Error(`cannot mix 'image-*' options with mount type '${mount.Type}'`);
   if (mount.BindOptions && mount.Type !== 'bind') throw new Error(`cannot mix 'bind-*' options with mount type '${mount.Type}'`);
   if (mount.TmpfsOptions && mount.Type !== 'tmpfs') throw new Error(`cannot mix 'tmpfs-*' options with mount type '${mount.Type}'`);
   const b = mount.BindOptions;
@@ -1147,6 +1149,110 @@ function parseNetworkOpts(nets: NetworkAttachment[], c: LegacyNetOpts): Record<s
   return endpoints;
 }
 
+// ---------------------------------------------------------------------------
+// Platforms (containerd/platforms Parse, as the client formats it for ?platform=)
+
+const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'windows', 'zos']);
+const KNOWN_ARCH = new Set([
+  '386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'ppc64', 'ppc64le', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le',
+  'mips64p32', 'mips64p32le', 'ppc', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm',
+]);
+const OS_AND_VERSION_RE = '^([A-Za-z0-9_-]+)(?:\\(([A-Za-z0-9_.-]*)\\))?$';
+const SPECIFIER_RE = '^[A-Za-z0-9_.-]+$';
+
+function normalizeArch(archIn: string, variantIn: string): [string, string] {
+  let arch = archIn.toLowerCase();
+  let variant = variantIn.toLowerCase();
+  switch (arch) {
+    case 'i386':
+      arch = '386';
+      variant = '';
+      break;
+    case 'x86_64':
+    case 'x86-64':
+    case 'amd64':
+      arch = 'amd64';
+      if (variant === 'v1') variant = '';
+      break;
+    case 'aarch64':
+    case 'arm64':
+      arch = 'arm64';
+      if (['8', 'v8', 'v8.0'].includes(variant)) variant = '';
+      else if (['9', '9.0', 'v9.0'].includes(variant)) variant = 'v9';
+      break;
+    case 'armhf':
+      arch = 'arm';
+      variant = 'v7';
+      break;
+    case 'armel':
+      arch = 'arm';
+      variant = 'v6';
+      break;
+    case 'arm':
+      if (variant === '' || variant === '7') variant = 'v7';
+      else if (['5', '6', '8'].includes(variant)) variant = 'v' + variant;
+      break;
+  }
+  return [arch, variant];
+}
+
+/** Go's runtime.GOARCH of this machine. */
+function hostArch(): string {
+  const a: string = process.arch;
+  const map: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: endianness() === 'LE' ? 'ppc64le' : 'ppc64', mipsel: 'mipsle' };
+  return map[a] ?? a;
+}
+
+/**
+ * containerd's platforms.Parse then the API client's formatting:
+ * "amd64" → "linux/amd64", "Linux/AMD64" → "linux/amd64", "linux/arm64/v8"
+ * → "linux/arm64/v8", "arm" → "linux/arm". Throws docker's
+ * "error parsing specified platform: …" text.
+ */
+export function normalizePlatform(specifier: string): string {
+  const bad = (why: string): Error => new Error(`error parsing specified platform: ${why}: invalid argument`);
+  if (specifier.includes('*')) throw bad(`${goQuote(specifier)}: wildcards not yet supported`);
+  const all = specifier.split('/');
+  const parts = all.length > 4 ? [...all.slice(0, 3), all.slice(3).join('/')] : all;
+  let os = '';
+  parts.forEach((part, i) => {
+    if (i === 0) {
+      const m = /^([A-Za-z0-9_-]+)(?:\(([A-Za-z0-9_.-]*)\))?$/.exec(part);
+      if (!m) {
+        throw bad(`${goQuote(part)} is an invalid OS component of ${goQuote(specifier)}: OSAndVersion specifier component must match ${goQuote(OS_AND_VERSION_RE)}`);
+      }
+      os = m[1]!.toLowerCase() === 'macos' ? 'darwin' : m[1]!.toLowerCase();
+    } else if (!/^[A-Za-z0-9_.-]+$/.test(part)) {
+      throw bad(`${goQuote(part)} is an invalid component of ${goQuote(specifier)}: platform specifier component must match ${goQuote(SPECIFIER_RE)}`);
+    }
+  });
+  let arch = '';
+  let variant = '';
+  switch (parts.length) {
+    case 1:
+      if (KNOWN_OS.has(os)) {
+        arch = hostArch();
+        break;
+      }
+      [arch, variant] = normalizeArch(parts[0]!, '');
+      if (arch === 'arm' && variant === 'v7') variant = '';
+      if (!KNOWN_ARCH.has(arch)) throw bad(`${goQuote(specifier)}: unknown operating system or architecture`);
+      os = 'linux';
+      break;
+    case 2:
+      [arch, variant] = normalizeArch(parts[1]!, '');
+      if (arch === 'arm' && variant === 'v7') variant = '';
+      break;
+    case 3:
+      [arch, variant] = normalizeArch(parts[1]!, parts[2]!);
+      if (arch === 'arm64' && variant === '') variant = 'v8';
+      break;
+    default:
+      throw bad(`${goQuote(specifier)}: cannot parse platform specifier`);
+  }
+  return [os, arch, variant].filter((x) => x !== '').join('/');
+}
+
 /** Keeps the last value per key at the position of its first mention (Go ranges over a map here). */
 function dedupeEnv(values: string[]): string[] {
   const m = new Map<string, string | null>();
@@ -1163,13 +1269,16 @@ function dedupeEnv(values: string[]): string[] {
  * docker run / docker create's options and arguments ([IMAGE, ...COMMAND])
  * → the create request and the client-side settings. env is where `-e FOO`
  * and env-file `FOO` lines look values up; readFile reads --env-file,
- * --label-file and seccomp profiles. Throws RunOptionsError.
+ * --label-file and seccomp profiles; command only changes how a bad
+ * --platform is reported (guessed from run-only options when omitted).
+ * Throws RunOptionsError.
  */
 export function parseRunOptions(
   opts: Opts,
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
   readFile: (p: string) => string = (p) => readFileSync(p, 'utf8'),
+  command: 'run' | 'create' = 'sigProxy' in opts || 'detach' in opts ? 'run' : 'create',
 ): ParsedRun {
   const f = new OptReader(opts);
 
@@ -1530,7 +1639,14 @@ export function parseRunOptions(
   const name = f.str('name');
   if (name) parsed.name = name;
   const platform = f.str('platform');
-  if (platform) parsed.platform = platform;
+  if (platform) {
+    // Checked when creating: `docker create` prints the error bare (status 1), `docker run` as `docker: …` (125).
+    try {
+      parsed.platform = normalizePlatform(platform);
+    } catch (e) {
+      throw new RunOptionsError(messageOf(e), command === 'create' ? 'plain' : 'parse');
+    }
+  }
   const detachKeys = f.str('detach-keys');
   if (detachKeys) parsed.detachKeys = detachKeys;
   const cidfile = f.str('cidfile');

@@ -1,0 +1,257 @@
+/** run, create, start, attach: the commands that create containers or connect to their streams. */
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import type { ContainerCreateResponse, ContainerInspect, ContainerWaitResponse } from '../../api/types/containers.js';
+import { ApiError, type Client } from '../../client/client.js';
+import { CliError, PROG, type Cli } from '../command.js';
+import type { CliContext } from '../context.js';
+import { CREATE_OPTIONS, RUN_OPTIONS, RunOptionsError, parseRunOptions, runErrorText, type ParsedRun } from '../opts/run-opts.js';
+import { runSession } from '../stream-session.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../stream/detach-keys.js';
+
+const enc = encodeURIComponent;
+
+/** docker's exit status for a failed start: 126 cannot invoke, 127 not found, else 125. */
+export function startFailureStatus(message: string): number {
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127;
+  if (/permission denied/.test(message)) return 126;
+  return 125;
+}
+
+function runFailure(command: string, e: unknown): CliError {
+  const msg = e instanceof ApiError ? `Error response from daemon: ${e.message}` : (e as Error).message;
+  return new CliError(`${PROG}: ${msg}\n\nRun '${PROG} ${command} --help' for more information`, e instanceof ApiError ? startFailureStatus(e.message) : 125);
+}
+
+async function createContainer(ctx: CliContext, p: ParsedRun, command: 'run' | 'create'): Promise<string> {
+  const client = ctx.client();
+  if (p.cidfile && existsSync(p.cidfile)) throw new CliError(`${PROG}: container ID file found, make sure the other container isn't running or delete ${p.cidfile}`, 125);
+  const query = { name: p.name, platform: p.platform };
+  let res: ContainerCreateResponse;
+  try {
+    res = await client.json<ContainerCreateResponse>('POST', '/containers/create', { query, body: p.request });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && /No such image/.test(e.message) && p.pull !== 'never') {
+      const image = p.request.Image ?? '';
+      ctx.err(`Unable to find image '${image.includes(':') || image.includes('@') ? image : `${image}:latest`}' locally\n`);
+      await client.jsonLines('POST', '/images/create', { query: { fromImage: image } }, (m) => {
+        if (!p.quiet && m.status) ctx.err(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+      }).catch((pe: unknown) => {
+        throw runFailure(command, pe);
+      });
+      res = await client.json<ContainerCreateResponse>('POST', '/containers/create', { query, body: p.request }).catch((ce: unknown) => {
+        throw runFailure(command, ce);
+      });
+    } else throw runFailure(command, e);
+  }
+  for (const w of [...res.Warnings, ...p.warnings]) ctx.err(`WARNING: ${w}\n`);
+  if (p.cidfile) writeFileSync(p.cidfile, res.Id);
+  return res.Id;
+}
+
+function parse(ctx: CliContext, o: Record<string, unknown>, args: string[], command: 'run' | 'create'): ParsedRun {
+  try {
+    const p = parseRunOptions(o, args, process.env, (f) => readFileSync(f, 'utf8'), command);
+    const tty = !!p.request.Tty;
+    if (tty && ctx.stdoutIsTTY && process.stdout.rows) {
+      p.request.HostConfig = { ...p.request.HostConfig, ConsoleSize: [process.stdout.rows, process.stdout.columns] };
+    }
+    return p;
+  } catch (e) {
+    if (e instanceof RunOptionsError) throw new CliError(runErrorText(e, PROG, command).replace(/\n$/, ''), e.status);
+    throw e;
+  }
+}
+
+/** Forwards the signals the CLI receives to the container (docker's --sig-proxy). */
+function proxySignals(client: Client, id: string): () => void {
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const handlers = sigs.map((s) => {
+    const h = () => void client.json('POST', `/containers/${id}/kill`, { query: { signal: s } }).catch(() => {});
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  return () => {
+    for (const [s, h] of handlers) process.off(s, h);
+  };
+}
+
+interface AttachRun {
+  client: Client;
+  id: string;
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys?: string;
+  sigProxy: boolean;
+}
+
+/**
+ * Attaches, then runs `start` (if given), streams until the container's
+ * output ends. Resolves true when the user detached (the container runs on).
+ */
+async function attachAndStream(a: AttachRun, start?: () => Promise<void>): Promise<boolean> {
+  let keys: Buffer;
+  try {
+    keys = parseDetachKeys(a.detachKeys ?? DEFAULT_DETACH_KEYS);
+  } catch (e) {
+    throw new CliError((e as Error).message, 1);
+  }
+  const h = await a.client.hijack('POST', `/containers/${a.id}/attach`, {
+    query: { stream: true, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, detachKeys: a.detachKeys },
+  });
+  const release = a.sigProxy && !a.tty ? proxySignals(a.client, a.id) : () => {};
+  try {
+    const session = runSession(h, {
+      tty: a.tty,
+      stdin: a.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      ...(a.stdin ? { detachKeys: keys } : {}),
+      resize: (rows, cols) => void a.client.json('POST', `/containers/${a.id}/resize`, { query: { h: rows, w: cols } }).catch(() => {}),
+    });
+    if (start) {
+      try {
+        await start();
+      } catch (e) {
+        h.socket.destroy();
+        throw e;
+      }
+    }
+    return (await session).detached;
+  } finally {
+    release();
+  }
+}
+
+export function registerRunCommands(cli: Cli<CliContext>): void {
+  cli.add({
+    path: 'run',
+    aliases: ['container run'],
+    usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+    description: 'Create and run a new container from an image',
+    args: { min: 1 },
+    stopAtFirstArg: true,
+    options: RUN_OPTIONS,
+    async action(ctx, args, o) {
+      const p = parse(ctx, o, args, 'run');
+      const client = ctx.client();
+      const tty = !!p.request.Tty;
+      const wantsStdin = p.attach.includes('stdin');
+      if (!p.detach && tty && wantsStdin && !ctx.stdinIsTTY) throw new CliError('the input device is not a TTY', 1);
+      const id = await createContainer(ctx, p, 'run');
+      const autoRemove = !!p.request.HostConfig?.AutoRemove;
+      const start = async () => {
+        try {
+          await client.json('POST', `/containers/${id}/start`);
+        } catch (e) {
+          if (autoRemove) await client.json('DELETE', `/containers/${id}`, { query: { force: true } }).catch(() => {});
+          throw runFailure('run', e);
+        }
+      };
+      if (p.detach) {
+        await start();
+        ctx.out(`${id}\n`);
+        return 0;
+      }
+      // wait is asked before start, as docker does, so a fast exit is not missed.
+      const waitRes = client.json<ContainerWaitResponse>('POST', `/containers/${id}/wait`, { query: { condition: autoRemove ? 'removed' : 'next-exit' } });
+      waitRes.catch(() => {});
+      const attach = { client, id, tty, stdin: wantsStdin, stdout: p.attach.includes('stdout'), stderr: p.attach.includes('stderr'), sigProxy: p.sigProxy, ...(p.detachKeys ? { detachKeys: p.detachKeys } : {}) };
+      if (p.attach.length === 0) await start();
+      else if (await attachAndStream(attach, start)) return 0; // detached: the container runs on
+      const r = await waitRes.catch((e: unknown) => {
+        throw runFailure('run', e);
+      });
+      if (r.Error?.Message) ctx.err(`${PROG}: ${r.Error.Message}\n`);
+      return r.StatusCode;
+    },
+  });
+
+  cli.add({
+    path: 'create',
+    aliases: ['container create'],
+    usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
+    description: 'Create a new container',
+    args: { min: 1 },
+    stopAtFirstArg: true,
+    options: CREATE_OPTIONS,
+    async action(ctx, args, o) {
+      const p = parse(ctx, o, args, 'create');
+      ctx.out(`${await createContainer(ctx, p, 'create')}\n`);
+    },
+  });
+
+  cli.add({
+    path: 'start',
+    aliases: ['container start'],
+    usage: '[OPTIONS] CONTAINER [CONTAINER...]',
+    description: 'Start one or more stopped containers',
+    args: { min: 1 },
+    options: [
+      { flags: '-a, --attach', desc: 'Attach STDOUT/STDERR and forward signals' },
+      { flags: '--detach-keys', arg: 'string', desc: 'Override the key sequence for detaching a container' },
+      { flags: '-i, --interactive', desc: "Attach container's STDIN" },
+    ],
+    async action(ctx, args, o) {
+      const client = ctx.client();
+      if (o['attach'] || o['interactive']) {
+        if (args.length > 1) throw new CliError('you cannot start and attach multiple containers at once', 1);
+        const info = await client.json<ContainerInspect>('GET', `/containers/${enc(args[0]!)}/json`);
+        const tty = !!info.Config.Tty;
+        const stdin = !!o['interactive'] && !!info.Config.OpenStdin;
+        const waitRes = client.json<ContainerWaitResponse>('POST', `/containers/${info.Id}/wait`, { query: { condition: 'next-exit' } });
+        waitRes.catch(() => {});
+        const detached = await attachAndStream(
+          { client, id: info.Id, tty, stdin, stdout: true, stderr: true, sigProxy: !tty, ...(o['detachKeys'] ? { detachKeys: o['detachKeys'] as string } : {}) },
+          async () => {
+            await client.json('POST', `/containers/${info.Id}/start`).catch((e: unknown) => {
+              throw e instanceof ApiError ? new CliError(`Error response from daemon: ${e.message}`, startFailureStatus(e.message)) : e;
+            });
+          },
+        );
+        if (detached) return 0;
+        return (await waitRes).StatusCode;
+      }
+      let failed = false;
+      for (const c of args) {
+        try {
+          await client.json('POST', `/containers/${enc(c)}/start`);
+          ctx.out(`${c}\n`);
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          ctx.err(`Error response from daemon: ${e.message}\n`);
+          failed = true;
+        }
+      }
+      if (failed) throw new CliError('Error: failed to start containers: ' + args.join(', '), 1);
+    },
+  });
+
+  cli.add({
+    path: 'attach',
+    aliases: ['container attach'],
+    usage: '[OPTIONS] CONTAINER',
+    description: "Attach local standard input, output, and error streams to a running container",
+    args: { min: 1, max: 1 },
+    options: [
+      { flags: '--detach-keys', arg: 'string', desc: 'Override the key sequence for detaching a container' },
+      { flags: '--no-stdin', desc: 'Do not attach STDIN' },
+      { flags: '--sig-proxy', desc: 'Proxy all received signals to the process', default: true },
+    ],
+    async action(ctx, args, o) {
+      const client = ctx.client();
+      const info = await client.json<ContainerInspect>('GET', `/containers/${enc(args[0]!)}/json`);
+      if (!info.State.Running) throw new CliError('You cannot attach to a stopped container, start it first', 1);
+      if (info.State.Paused) throw new CliError('You cannot attach to a paused container, unpause it first', 1);
+      const tty = !!info.Config.Tty;
+      const stdin = !o['noStdin'] && !!info.Config.OpenStdin;
+      if (tty && stdin && !ctx.stdinIsTTY) throw new CliError('the input device is not a TTY', 1);
+      const waitRes = client.json<ContainerWaitResponse>('POST', `/containers/${info.Id}/wait`, { query: { condition: 'next-exit' } });
+      waitRes.catch(() => {});
+      const detached = await attachAndStream({ client, id: info.Id, tty, stdin, stdout: true, stderr: true, sigProxy: o['sigProxy'] !== false && !tty, ...(o['detachKeys'] ? { detachKeys: o['detachKeys'] as string } : {}) });
+      if (detached) return 0;
+      return (await waitRes).StatusCode;
+    },
+  });
+}
