@@ -8,6 +8,7 @@ import { registerImageCommands } from './commands/images.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerRunCommands } from './commands/run.js';
+import { registerExecCommand } from './commands/exec.js';
 import { registerSystemCommands } from './commands/system.js';
 import { makeContext, type CliContext } from './context.js';
 import { CLI_VERSION } from './version.js';
@@ -79,6 +80,7 @@ async function main(): Promise<number> {
   registerInspectCommand(cli);
   registerContainerCommands(cli);
   registerRunCommands(cli);
+  registerExecCommand(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {

@@ -34,7 +34,8 @@ export interface AttachHandle {
 const PIPE_STDOUT = 2;
 const PIPE_STDERR = 3;
 
-class Session implements AttachHandle {
+/** One client's connection to a monitor's attach socket. */
+export class AttachSession implements AttachHandle {
   private conn: PacketConn | undefined;
   private queued: Buffer[] = [];
   private stdinClosed = false;
@@ -43,7 +44,7 @@ class Session implements AttachHandle {
   constructor(
     readonly opts: AttachOptions,
     private readonly sink: AttachSink,
-    private readonly onDone: (s: Session) => void,
+    private readonly onDone: (s: AttachSession) => void,
   ) {}
 
   async connect(path: string): Promise<void> {
@@ -105,14 +106,14 @@ class Session implements AttachHandle {
 }
 
 export class AttachHub {
-  private readonly sessions = new Map<string, Set<Session>>();
+  private readonly sessions = new Map<string, Set<AttachSession>>();
 
   constructor(private readonly socketPath: (id: string) => string) {}
 
   attach(id: string, opts: AttachOptions, sink: AttachSink, running: boolean): AttachHandle {
-    const set = this.sessions.get(id) ?? new Set<Session>();
+    const set = this.sessions.get(id) ?? new Set<AttachSession>();
     this.sessions.set(id, set);
-    const s = new Session(opts, sink, (x) => set.delete(x));
+    const s = new AttachSession(opts, sink, (x) => set.delete(x));
     set.add(s);
     if (running) void s.connect(this.socketPath(id));
     return s;

@@ -243,7 +243,7 @@ export class ContainerService {
         status: rec.state.startedAt === ZERO_TIME || rec.state.status === 'created' ? 'created' : 'exited',
         pid: 0,
         monitorPid: 0,
-        exitCode: startExitCode(message),
+        exitCode: startExitCode(message, rec.path),
         error: message,
       });
       await this.d.store.save(rec).catch(() => {});
@@ -589,13 +589,17 @@ export class ContainerService {
   }
 }
 
-/** Docker's exit codes for a command that cannot be run: 127 not found, 126 not executable. */
-export function startExitCode(message: string): number {
-  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(message)) return 127;
+/**
+ * Docker's exit codes for a command that cannot be run: 127 when the error
+ * names the command as not found, 126 when it cannot be invoked, else
+ * `fallback` (128 for containers, 126 for exec).
+ */
+export function startExitCode(message: string, cmd: string, fallback = 128): number {
+  if (message.includes(cmd) && /executable file not found|no such file or directory/i.test(message)) return 127;
   if (/permission denied/i.test(message)) return 126;
-  return 128;
+  return fallback;
 }
 
 function startErrorKind(message: string): 'InvalidParameter' | 'Internal' {
-  return startExitCode(message) === 128 ? 'Internal' : 'InvalidParameter';
+  return /executable file not found|no such file or directory|permission denied/i.test(message) ? 'InvalidParameter' : 'Internal';
 }

@@ -19,6 +19,11 @@ import { ContainerStore } from '../container/store.js';
 import { Runc } from '../runtime/oci/runc.js';
 import { DaemonContainerBackend } from './container-backend.js';
 import { plainViews } from './container-views.js';
+import { ExecService } from '../container/exec.js';
+import { execRoutes } from '../api/routes/exec.js';
+import { DaemonExecBackend } from './exec-backend.js';
+import { capabilitiesFromMask } from '../runtime/spec/caps.js';
+import { capabilityBoundingMask } from '../sys/host.js';
 import { conflict } from '../errdefs/errdefs.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
@@ -55,11 +60,13 @@ export class Daemon {
     const images = await ImageService.open(cfg.root, content, snapshots, log);
     const paths = new ContainerPaths(cfg.root, cfg.execRoot);
     const store = await ContainerStore.open(join(cfg.root, 'containers'));
+    const runc = new Runc(paths.runtimeRoot);
+    const execs = new ExecService(store, paths, runc, () => capabilitiesFromMask(capabilityBoundingMask()));
     const containers = new ContainerService({
       store,
       paths,
       snapshots,
-      runc: new Runc(paths.runtimeRoot),
+      runc,
       log,
       imageTopLayer: (id) => images.store.get(id)?.layers.at(-1)?.chainID,
       hooks: {
@@ -68,6 +75,7 @@ export class Daemon {
           if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join container ${ref}: it is not running`);
           return other.state.pid;
         },
+        removed: async (rec) => execs.forget(rec.id),
       },
     });
     images.setUsers({
@@ -100,7 +108,8 @@ export class Daemon {
       routes: [
         ...systemRoutes(system),
         ...imageRoutes(new DaemonImageBackend(images)),
-        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, plainViews, images.tmpDir)),
+        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { ...plainViews, execIds: (rec) => execs.runningIn(rec.id) }, images.tmpDir)),
+        ...execRoutes(new DaemonExecBackend(execs)),
       ],
     });
     await server.listen();

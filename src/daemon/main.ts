@@ -92,6 +92,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // A bug in one request must not take the daemon (and its API) down.
+  process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }

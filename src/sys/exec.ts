@@ -62,28 +62,70 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
 }
 
 export interface SyncPipeChild {
-  /** Resolves with the first message the child writes on the sync pipe (fd 3). */
-  syncMessage: Promise<string>;
-  /** Writes to the start pipe (fd 4) and closes it. */
-  release(data?: string): void;
+  /** Messages the child writes on the sync pipe (fd 3), one JSON object each, in order. */
+  nextSync(): Promise<string | undefined>;
+  /** With an attach pipe: resolves with the first message on it (fd 5). */
+  attachReady: Promise<string | undefined>;
+  /** Writes to the start pipe (fd 4). */
+  signalStart(data?: string): void;
   /** Resolves when the directly spawned process exits (conmon forks and its parent exits early). */
   exited: Promise<number>;
   pid: number;
 }
 
+/** Splits a pipe's bytes into the JSON objects the monitor writes, one per line. */
+function messages(stream: Readable): () => Promise<string | undefined> {
+  const queue: string[] = [];
+  const waiting: ((m: string | undefined) => void)[] = [];
+  let buf = '';
+  let ended = false;
+  stream.on('data', (d: Buffer) => {
+    buf += d.toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      if (!line) continue;
+      const w = waiting.shift();
+      if (w) w(line);
+      else queue.push(line);
+    }
+  });
+  const end = () => {
+    ended = true;
+    const rest = buf.trim();
+    buf = '';
+    if (rest) {
+      const w = waiting.shift();
+      if (w) w(rest);
+      else queue.push(rest);
+    }
+    for (const w of waiting.splice(0)) w(undefined);
+  };
+  stream.on('end', end);
+  stream.on('close', end);
+  stream.on('error', end);
+  return () => {
+    const m = queue.shift();
+    if (m !== undefined || ended) return Promise.resolve(m);
+    return new Promise((resolve) => waiting.push(resolve));
+  };
+}
+
 /**
- * Spawns a monitor that speaks the conmon/podman pipe protocol: `_OCI_SYNCPIPE`
- * (fd 3, child → us) and `_OCI_STARTPIPE` (fd 4, us → child). Its stdout and
- * stderr go to logPath, so nothing ties it to this process once started: it
- * outlives the daemon.
+ * Spawns a monitor that speaks the conmon/podman pipe protocol:
+ * `_OCI_SYNCPIPE` (fd 3, child → us), `_OCI_STARTPIPE` (fd 4, us → child),
+ * and with `attachPipe` `_OCI_ATTACHPIPE` (fd 5, child → us: "attach socket
+ * ready"). Its stdout and stderr go to logPath, so nothing ties it to this
+ * process once started: it outlives the daemon.
  */
-export function spawnWithSyncPipes(argv: readonly string[], logPath: string, env: NodeJS.ProcessEnv = process.env): SyncPipeChild {
+export function spawnWithSyncPipes(argv: readonly string[], logPath: string, opts: { attachPipe?: boolean } = {}): SyncPipeChild {
   const logFd = openSync(logPath, 'a');
   let child;
   try {
     child = spawn(argv[0]!, argv.slice(1), {
-      stdio: ['ignore', logFd, logFd, 'pipe', 'pipe'],
-      env: { ...env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+      stdio: ['ignore', logFd, logFd, 'pipe', 'pipe', ...(opts.attachPipe ? (['pipe'] as const) : [])],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attachPipe ? { _OCI_ATTACHPIPE: '5' } : {}) },
       detached: true,
     });
   } finally {
@@ -92,28 +134,20 @@ export function spawnWithSyncPipes(argv: readonly string[], logPath: string, env
   child.unref();
   const sync = child.stdio[3] as Readable;
   const start = child.stdio[4] as Writable;
-  (sync as unknown as { unref?: () => void }).unref?.();
-  (start as unknown as { unref?: () => void }).unref?.();
+  const attach = (child.stdio as unknown as (Readable | undefined)[])[5];
+  for (const p of [sync, start, attach]) (p as unknown as { unref?: () => void } | undefined)?.unref?.();
   start.on('error', () => {});
-  const syncMessage = new Promise<string>((resolve, reject) => {
-    let buf = '';
-    sync.on('data', (d: Buffer) => {
-      buf += d.toString('utf8');
-      if (buf.includes('}')) resolve(buf);
-    });
-    sync.on('error', reject);
-    sync.on('close', () => resolve(buf));
-  });
   const exited = new Promise<number>((resolve) => {
     child.on('error', () => resolve(127));
     child.on('exit', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
   });
   return {
-    syncMessage,
+    nextSync: messages(sync),
+    attachReady: attach ? messages(attach)() : Promise.resolve(undefined),
     exited,
     pid: child.pid ?? 0,
-    release: (data = '0') => {
-      start.end(data);
+    signalStart: (data = '0') => {
+      start.write(data);
     },
   };
 }

@@ -23,6 +23,7 @@ export interface MonitorPaths {
   bundle: string;
   runtimePath: string;
   runtimeRoot: string;
+  /** k8s-file log path; '' for none (exec sessions). */
   logPath: string;
   exitDir: string;
   persistDir: string;
@@ -72,7 +73,7 @@ export function monitorArgs(o: MonitorOptions): string[] {
     '--exit-dir', o.exitDir,
     '--persist-dir', o.persistDir,
     '--socket-dir-path', o.socketDir,
-    '-l', `k8s-file:${o.logPath}`,
+    '-l', o.logPath === '' ? 'none' : `k8s-file:${o.logPath}`,
     '--log-level', 'error',
     '--conmon-pidfile', o.monitorPidFile,
     '--runtime-arg', `--root=${o.runtimeRoot}`,
@@ -87,21 +88,67 @@ export function monitorArgs(o: MonitorOptions): string[] {
   return args;
 }
 
-/** Starts conmon and waits until the container process has been created. */
-export async function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
-  const child = spawnWithSyncPipes(monitorArgs(o), o.monitorLog);
-  child.release('0');
-  const raw = await child.syncMessage;
+/** A message of the sync pipe protocol: `{"data": n, "message"?: "…"}`. */
+function parseSync(raw: string | undefined, what: string, log: string): number {
+  if (raw === undefined) throw new MonitorError(`the monitor exited before ${what}; see ${log}`);
   let msg: { data?: number; message?: string };
   try {
-    msg = JSON.parse(raw.trim() || '{}') as { data?: number; message?: string };
+    msg = JSON.parse(raw) as { data?: number; message?: string };
   } catch {
     throw new MonitorError(`the container monitor answered ${JSON.stringify(raw)}`);
   }
-  if (typeof msg.data !== 'number') {
-    const code = await child.exited;
-    throw new MonitorError(`the container monitor exited (status ${code}) before the container was created; see ${o.monitorLog}`);
-  }
-  if (msg.data < 0) throw new MonitorError((msg.message ?? 'container create failed').trim());
-  return { pid: msg.data };
+  if (typeof msg.data !== 'number') throw new MonitorError(`the container monitor answered ${JSON.stringify(raw)}`);
+  if (msg.data < 0) throw new MonitorError((msg.message ?? `${what} failed`).trim());
+  return msg.data;
+}
+
+/** Starts conmon and waits until the container process has been created. */
+export async function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
+  const child = spawnWithSyncPipes(monitorArgs(o), o.monitorLog);
+  child.signalStart('0');
+  return { pid: parseSync(await child.nextSync(), 'the container was created', o.monitorLog) };
+}
+
+export interface ExecMonitor {
+  /** With attach: resolves once the attach socket exists; connect, then call begin(). */
+  attachReady: Promise<void>;
+  /** Lets the process start (attached sessions wait for this). */
+  begin(): void;
+  /** The exec'd process's pid, once it runs. */
+  pid: Promise<number>;
+  /** Its exit code (rejects with MonitorError when it could not start). */
+  exitCode: Promise<number>;
+}
+
+/**
+ * Runs a process in a running container under its own conmon (`--exec`).
+ * `o.bundle` must be the session's own directory (conmon puts its ctl fifo
+ * there), `o.exitDir` its own too (conmon names exit files after the container).
+ */
+export function startExecMonitor(o: MonitorOptions & { attach: boolean }): ExecMonitor {
+  const argv = monitorArgs(o);
+  if (o.attach) argv.push('--exec-attach');
+  const child = spawnWithSyncPipes(argv, o.monitorLog, { attachPipe: o.attach });
+  child.signalStart('0');
+  const pid = child.nextSync().then((m) => parseSync(m, 'the exec process started', o.monitorLog));
+  const exitCode = pid.then(async () => {
+    const m = await child.nextSync();
+    if (m === undefined) throw new MonitorError(`the exec monitor ended without an exit code; see ${o.monitorLog}`);
+    return (JSON.parse(m) as { data: number }).data;
+  });
+  pid.catch(() => {});
+  exitCode.catch(() => {});
+  const attachReady = o.attach
+    ? child.attachReady.then((m) => {
+        if (m === undefined) throw new MonitorError(`the exec monitor exited before its attach socket was ready; see ${o.monitorLog}`);
+        parseSync(m, 'the attach socket was ready', o.monitorLog);
+      })
+    : Promise.resolve();
+  attachReady.catch(() => {});
+  return {
+    attachReady,
+    begin: () => child.signalStart('0'),
+    pid,
+    exitCode,
+  };
 }
