@@ -26,6 +26,7 @@ import { startExitCode } from './service.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerRecord } from './types.js';
 import { resolveUser } from './user.js';
+import { signalProcess } from '../sys/proc.js';
 
 export interface ExecConfig {
   cmd: string[];
@@ -206,6 +207,33 @@ export class ExecService {
       monitor.begin();
     }
     return session;
+  }
+
+  /**
+   * Runs cmd in the container to completion and returns its exit code and
+   * output (health probes). A process still running after timeoutMs is
+   * killed and reported with exit code -1, as Docker does.
+   */
+  async run(containerId: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const s = this.create(containerId, { cmd, env: [], user: '', workingDir: '', tty: false, attachStdin: false, attachStdout: true, attachStderr: true, privileged: false, detachKeys: '' });
+    const chunks: Buffer[] = [];
+    let ended!: () => void;
+    const finished = new Promise<void>((r) => (ended = r));
+    try {
+      await this.start(s.id, { detach: false }, { output: (_st, d) => chunks.push(Buffer.from(d)), end: () => ended() });
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        if (s.pid) signalProcess(s.pid, 'SIGKILL');
+      }, timeoutMs);
+      await finished;
+      clearTimeout(timer);
+      if (timedOut) return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+      return { exitCode: s.exitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+    } finally {
+      this.sessions.delete(s.id);
+      void fs.rm(this.dir(s.id), { recursive: true, force: true });
+    }
   }
 
   async resize(id: string, height: number, width: number): Promise<void> {

@@ -6,6 +6,7 @@ export function statusText(s: ContainerState, now = Date.now()): string {
   const since = (t: string) => humanDuration(now - Date.parse(t));
   switch (s.status) {
     case 'running':
+      if (s.health) return `Up ${since(s.startedAt)} (${s.health.status === 'starting' ? 'health: starting' : s.health.status})`;
       return `Up ${since(s.startedAt)}`;
     case 'paused':
       return `Up ${since(s.startedAt)} (Paused)`;

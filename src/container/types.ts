@@ -139,6 +139,21 @@ export interface ContainerState {
   restartCount: number;
   /** Stopped by the user: restart policies leave it alone (unless-stopped after a daemon restart too). */
   manuallyStopped: boolean;
+  /** Health check results, for containers with a health check. */
+  health?: HealthState;
+}
+
+export interface HealthResult {
+  start: string;
+  end: string;
+  exitCode: number;
+  output: string;
+}
+
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failingStreak: number;
+  log: HealthResult[];
 }
 
 export interface ContainerRecord {

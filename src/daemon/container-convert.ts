@@ -403,6 +403,15 @@ export function wireState(rec: ContainerRecord): WireState {
     Error: st.error,
     StartedAt: st.startedAt,
     FinishedAt: st.finishedAt,
+    ...(st.health
+      ? {
+          Health: {
+            Status: st.health.status,
+            FailingStreak: st.health.failingStreak,
+            Log: st.health.log.map((l) => ({ Start: l.start, End: l.end, ExitCode: l.exitCode, Output: l.output })),
+          },
+        }
+      : {}),
   };
 }
 

@@ -20,6 +20,7 @@ import { Runc } from '../runtime/oci/runc.js';
 import { DaemonContainerBackend } from './container-backend.js';
 import { plainViews } from './container-views.js';
 import { ExecService } from '../container/exec.js';
+import { HealthChecker } from '../container/health.js';
 import { execRoutes } from '../api/routes/exec.js';
 import { DaemonExecBackend } from './exec-backend.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
@@ -49,6 +50,7 @@ export class Daemon {
     private readonly server: ApiServer,
     readonly images: ImageService,
     readonly containers: ContainerService,
+    private readonly health: HealthChecker,
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -62,6 +64,12 @@ export class Daemon {
     const store = await ContainerStore.open(join(cfg.root, 'containers'));
     const runc = new Runc(paths.runtimeRoot);
     const execs = new ExecService(store, paths, runc, () => capabilitiesFromMask(capabilityBoundingMask()));
+    const health = new HealthChecker({
+      probe: (rec, cmd, timeoutMs) => execs.run(rec.id, cmd, timeoutMs),
+      changed: async (rec) => {
+        await store.save(rec);
+      },
+    });
     const containers = new ContainerService({
       store,
       paths,
@@ -75,6 +83,8 @@ export class Daemon {
           if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join container ${ref}: it is not running`);
           return other.state.pid;
         },
+        started: async (rec) => health.start(rec),
+        stopped: async (rec) => health.stop(rec.id),
         removed: async (rec) => execs.forget(rec.id),
       },
     });
@@ -86,6 +96,8 @@ export class Daemon {
           .map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' })),
     });
     await containers.restore();
+    // Health checks of containers that kept running while the daemon was away.
+    for (const c of store.all()) if (c.state.status === 'running') health.start(c);
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
     const system = new DaemonSystemBackend({
       id,
@@ -114,11 +126,12 @@ export class Daemon {
     });
     await server.listen();
     log.info('berthd is serving the API', { socket: cfg.socket, root: cfg.root, version: BERTH_VERSION });
-    return new Daemon(server, images, containers);
+    return new Daemon(server, images, containers, health);
   }
 
   /** Stops serving. Containers keep running under their monitors (live restore). */
   async stop(): Promise<void> {
+    this.health.stopAll();
     this.containers.close();
     await this.server.close();
   }
