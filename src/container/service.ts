@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import { conflict, EngineError, invalidParameter, messageOf, notModified } from '../errdefs/errdefs.js';
 import { ExitWatcher } from '../runtime/monitor/exit-watcher.js';
 import { attachSocketPath, ctlFifoPath, MonitorError, startMonitor } from '../runtime/monitor/conmon.js';
@@ -186,15 +186,23 @@ export class ContainerService {
     this.starting.set(rec.id, new Promise((r) => (resolveStart = r)));
     let mounted = false;
     let monitorStarted = false;
+    const log = this.d.log;
+    let span = log.span('start.cleanup');
     try {
       await this.cleanupRuntime(rec);
+      span();
       const bundle = p.bundle(rec.id);
+      span = log.span('start.mount');
       await fs.mkdir(p.rootfs(rec.id), { recursive: true });
       mountAll(this.d.snapshots.mounts(rec.snapshotKey), p.rootfs(rec.id));
       mounted = true;
+      span();
+      span = log.span('start.spec');
       const spec = await buildContainerSpec(rec, p, this.d.hooks);
       await writeFileAtomic(`${bundle}/config.json`, specToJson(spec));
       rmSync(`${p.exitDir}/${rec.id}`, { force: true });
+      span();
+      span = log.span('start.monitor');
       const started = await startMonitor({
         id: rec.id,
         cuuid: p.cuuid(rec.id),
@@ -215,6 +223,7 @@ export class ContainerService {
         ...(rec.spec.logConfig.config['max-size'] ? { logSizeMax: Number(rec.spec.logConfig.config['max-size']) } : {}),
       });
       monitorStarted = true;
+      span();
       const monitorPid = Number(readFileSync(`${bundle}/conmon.pid`, 'utf8').trim()) || 0;
       await this.attach.containerCreated(rec.id);
       if (rec.spec.consoleSize && rec.spec.tty) await this.resize(rec.id, rec.spec.consoleSize[0], rec.spec.consoleSize[1]).catch(() => {});
@@ -229,8 +238,12 @@ export class ContainerService {
         finishedAt: ZERO_TIME,
         manuallyStopped: false,
       });
+      span = log.span('start.runtime');
       await this.d.runc.start(rec.id);
+      span();
+      span = log.span('start.save');
       await this.d.store.save(rec);
+      span();
       await this.d.hooks.started?.(rec);
       this.events.emit(`start:${rec.id}`);
     } catch (e) {
@@ -257,7 +270,8 @@ export class ContainerService {
   /** Removes runtime leftovers of an earlier run (runc state, mounts, sockets). */
   private async cleanupRuntime(rec: ContainerRecord): Promise<void> {
     const p = this.d.paths;
-    if (await this.d.runc.state(rec.id)) await this.d.runc.delete(rec.id, true);
+    // runc keeps a state dir per container; only a leftover one needs a delete (a process spawn).
+    if (existsSync(`${this.d.runc.root}/${rec.id}`)) await this.d.runc.delete(rec.id, true);
     unmount(p.rootfs(rec.id), { detach: true });
     await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });
     await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
@@ -287,8 +301,10 @@ export class ContainerService {
       oom = false;
     }
     const runMs = Date.now() - Date.parse(rec.state.startedAt);
+    const span = this.d.log.span('exit.cleanup');
     await this.d.runc.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
     unmount(p.rootfs(id), { detach: true });
+    span();
     Object.assign(rec.state, { status: 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
     await this.d.store.save(rec).catch((e: unknown) => this.d.log.error('cannot save container state', { id, err: messageOf(e) }));
     this.exits.consume(id);
@@ -459,7 +475,7 @@ export class ContainerService {
       this.cancelRestart(rec.id);
       rec.state.status = 'removing';
       const p = this.d.paths;
-      await this.d.runc.delete(rec.id, true).catch(() => {});
+      if (existsSync(`${this.d.runc.root}/${rec.id}`)) await this.d.runc.delete(rec.id, true).catch(() => {});
       unmount(p.rootfs(rec.id), { detach: true });
       await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
       await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });

@@ -4,7 +4,12 @@
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
+/** Ends a timing span, logging its duration at debug level. */
+export type SpanEnd = (fields?: Record<string, unknown>) => void;
+
 export interface Logger {
+  /** Starts a timing span (recorded only with --debug): where the time of an operation goes. */
+  span(name: string): SpanEnd;
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -28,8 +33,15 @@ export function createLogger(opts: { debug?: boolean; write?: (line: string) => 
   const out = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
     write(`${new Date().toISOString()} ${level} ${msg}${fmt(fields)}\n`);
   };
+  const debug = opts.debug ? out('debug') : () => {};
   return {
-    debug: opts.debug ? out('debug') : () => {},
+    span: opts.debug
+      ? (name) => {
+          const t0 = process.hrtime.bigint();
+          return (fields) => debug('span', { name, ms: (Number(process.hrtime.bigint() - t0) / 1e6).toFixed(2), ...fields });
+        }
+      : () => () => {},
+    debug,
     info: out('info'),
     warn: out('warn'),
     error: out('error'),
@@ -39,6 +51,7 @@ export function createLogger(opts: { debug?: boolean; write?: (line: string) => 
 
 /** A logger that drops everything (unit tests). */
 export const silentLogger: Logger = {
+  span: () => () => {},
   debug: () => {},
   info: () => {},
   warn: () => {},
