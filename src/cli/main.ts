@@ -9,6 +9,7 @@ import { registerInspectCommand } from './commands/inspect.js';
 import { registerContainerCommands } from './commands/containers.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerExecCommand } from './commands/exec.js';
+import { registerEventsCommand } from './commands/events.js';
 import { registerSystemCommands } from './commands/system.js';
 import { makeContext, type CliContext } from './context.js';
 import { CLI_VERSION } from './version.js';
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
   registerContainerCommands(cli);
   registerRunCommands(cli);
   registerExecCommand(cli);
+  registerEventsCommand(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {

@@ -44,6 +44,8 @@ export interface ContainerServiceDeps {
   /** The chain ID of the image's top layer (the parent of the container's layer). */
   imageTopLayer(imageId: string): string | undefined;
   hooks: RuntimeHooks;
+  /** Announces a lifecycle event (`create`, `start`, `die`…) with extra attributes. */
+  emit(rec: ContainerRecord, action: string, attributes?: Record<string, string>): void;
 }
 
 export interface CreateOptions {
@@ -158,6 +160,7 @@ export class ContainerService {
       await this.discard(rec);
       throw e;
     }
+    this.d.emit(rec, 'create');
     return rec;
   }
 
@@ -245,6 +248,7 @@ export class ContainerService {
       await this.d.store.save(rec);
       span();
       await this.d.hooks.started?.(rec);
+      this.d.emit(rec, 'start');
       this.events.emit(`start:${rec.id}`);
     } catch (e) {
       const message = e instanceof MonitorError || e instanceof Error ? e.message : String(e);
@@ -309,6 +313,8 @@ export class ContainerService {
     await this.d.store.save(rec).catch((e: unknown) => this.d.log.error('cannot save container state', { id, err: messageOf(e) }));
     this.exits.consume(id);
     await this.d.hooks.stopped?.(rec);
+    if (oom) this.d.emit(rec, 'oom');
+    this.d.emit(rec, 'die', { exitCode: String(exitCode) });
     this.events.emit(`exit:${id}`, exitCode);
     if (rec.spec.autoRemove) {
       await this.remove(id, { force: true, volumes: true }).catch((e: unknown) => this.d.log.warn('auto-remove failed', { id, err: messageOf(e) }));
@@ -370,6 +376,7 @@ export class ContainerService {
       rec.state.manuallyStopped = true;
       await this.d.store.save(rec);
       await this.stopLocked(rec, opts);
+      this.d.emit(rec, 'stop');
     });
   }
 
@@ -416,6 +423,7 @@ export class ContainerService {
         rec.state.manuallyStopped = true;
         await this.d.store.save(rec);
       }
+      this.d.emit(rec, 'kill', { signal: String(sig) });
       await this.signal(rec, sig);
       if (sig === SIGKILL) await this.exitedWithin(rec.id, 10_000);
     });
@@ -430,6 +438,7 @@ export class ContainerService {
         await this.stopLocked(rec, opts);
       }
       await this.startLocked(rec);
+      this.d.emit(rec, 'restart');
     });
   }
 
@@ -443,6 +452,7 @@ export class ContainerService {
       await this.d.runc.pause(rec.id);
       rec.state.status = 'paused';
       await this.d.store.save(rec);
+      this.d.emit(rec, 'pause');
     });
   }
 
@@ -453,6 +463,7 @@ export class ContainerService {
       await this.d.runc.resume(rec.id);
       rec.state.status = 'running';
       await this.d.store.save(rec);
+      this.d.emit(rec, 'unpause');
     });
   }
 
@@ -484,6 +495,7 @@ export class ContainerService {
       await this.d.hooks.removed?.(rec, !!opts.volumes);
       await this.d.store.remove(rec);
       this.backoffs.delete(rec.id);
+      this.d.emit(rec, 'destroy');
       this.events.emit(`removed:${rec.id}`);
     });
   }
@@ -526,8 +538,10 @@ export class ContainerService {
     if (!VALID_NAME.test(name)) throw invalidParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (name === rec.name) throw invalidParameter('Renaming a container with the same name as its current name');
     return this.locked(rec.id, async () => {
+      const oldName = rec.name;
       await this.d.store.rename(rec, name);
       await this.d.hooks.renamed?.(rec);
+      this.d.emit(rec, 'rename', { oldName: `/${oldName}` });
     });
   }
 

@@ -26,6 +26,8 @@ import { DaemonExecBackend } from './exec-backend.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 import { capabilityBoundingMask } from '../sys/host.js';
 import { conflict } from '../errdefs/errdefs.js';
+import { eventRoutes } from '../api/routes/events.js';
+import { EventBus } from '../events/bus.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
 import { ImageService } from '../image/image-service.js';
@@ -51,12 +53,14 @@ export class Daemon {
     readonly images: ImageService,
     readonly containers: ContainerService,
     private readonly health: HealthChecker,
+    readonly events: EventBus,
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
     await fs.mkdir(cfg.root, { recursive: true, mode: 0o711 });
     await fs.mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
     const id = await engineId(cfg.root);
+    const events = new EventBus();
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
     const content = new ContentStore(join(cfg.root, 'content'));
     const images = await ImageService.open(cfg.root, content, snapshots, log);
@@ -66,8 +70,11 @@ export class Daemon {
     const execs = new ExecService(store, paths, runc, () => capabilitiesFromMask(capabilityBoundingMask()));
     const health = new HealthChecker({
       probe: (rec, cmd, timeoutMs) => execs.run(rec.id, cmd, timeoutMs),
-      changed: async (rec) => {
+      changed: async (rec, statusChanged) => {
         await store.save(rec);
+        if (statusChanged && rec.state.health) {
+          events.publish({ type: 'container', action: `health_status: ${rec.state.health.status}`, actor: { id: rec.id, attributes: { ...rec.spec.labels, image: rec.spec.imageRef, name: rec.name } } });
+        }
       },
     });
     const containers = new ContainerService({
@@ -77,6 +84,8 @@ export class Daemon {
       runc,
       log,
       imageTopLayer: (id) => images.store.get(id)?.layers.at(-1)?.chainID,
+      emit: (rec, action, attributes) =>
+        events.publish({ type: 'container', action, actor: { id: rec.id, attributes: { ...rec.spec.labels, image: rec.spec.imageRef, name: rec.name, ...attributes } } }),
       hooks: {
         containerPid: (ref) => {
           const other = store.resolve(ref);
@@ -119,20 +128,23 @@ export class Daemon {
       serverHeader: `Docker/${BERTH_VERSION} (linux)`,
       routes: [
         ...systemRoutes(system),
-        ...imageRoutes(new DaemonImageBackend(images)),
+        ...imageRoutes(new DaemonImageBackend(images, events)),
         ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { ...plainViews, execIds: (rec) => execs.runningIn(rec.id) }, images.tmpDir)),
         ...execRoutes(new DaemonExecBackend(execs)),
+        ...eventRoutes(events),
       ],
     });
     await server.listen();
     log.info('berthd is serving the API', { socket: cfg.socket, root: cfg.root, version: BERTH_VERSION });
-    return new Daemon(server, images, containers, health);
+    return new Daemon(server, images, containers, health, events);
   }
 
   /** Stops serving. Containers keep running under their monitors (live restore). */
   async stop(): Promise<void> {
     this.health.stopAll();
     this.containers.close();
+    // Open `events` streams would keep server.close() waiting forever.
+    this.events.close();
     await this.server.close();
   }
 }

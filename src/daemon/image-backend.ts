@@ -16,12 +16,20 @@ import { importTarball } from '../image/import.js';
 import type { ContainerDefaults } from '../image/oci.js';
 import { parseNormalizedNamed, parseRepositoryTag, type Reference } from '../image/reference.js';
 import { globMatch, parseTimestamp } from './filter-util.js';
+import type { EventBus } from '../events/bus.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 const PRUNE_FILTERS = ['dangling', 'label', 'label!', 'until'];
 
 export class DaemonImageBackend implements ImageBackend {
-  constructor(private readonly svc: ImageService) {}
+  constructor(
+    private readonly svc: ImageService,
+    private readonly events: EventBus,
+  ) {}
+
+  private emit(action: string, id: string, name: string): void {
+    this.events.publish({ type: 'image', action, actor: { id, attributes: { name } } });
+  }
 
   list(opts: { all: boolean; filters: Filters; digests: boolean; version: string }): ImageSummary[] {
     const f = opts.filters;
@@ -143,11 +151,19 @@ export class DaemonImageBackend implements ImageBackend {
   }
 
   async tag(name: string, repo: string, tag: string | undefined): Promise<void> {
-    await this.svc.tag(name, parseRepositoryTag(repo, tag));
+    const ref = parseRepositoryTag(repo, tag);
+    await this.svc.tag(name, ref);
+    this.emit('tag', this.svc.resolve(name).id, ref.withDefaultTag().familiarString());
   }
 
-  remove(name: string, opts: { force: boolean; noprune: boolean }) {
-    return this.svc.remove(name, { force: opts.force, prune: !opts.noprune });
+  async remove(name: string, opts: { force: boolean; noprune: boolean }) {
+    const id = this.svc.tryResolve(name)?.id ?? name;
+    const items = await this.svc.remove(name, { force: opts.force, prune: !opts.noprune });
+    for (const i of items) {
+      if (i.Untagged) this.emit('untag', id, i.Untagged);
+      if (i.Deleted) this.emit('delete', i.Deleted, i.Deleted);
+    }
+    return items;
   }
 
   async prune(filters: Filters): Promise<ImagePruneResponse> {
@@ -183,6 +199,7 @@ export class DaemonImageBackend implements ImageBackend {
       source: p.fromSrc,
     });
     out.write({ status: id });
+    this.emit('import', id, ref ? ref.familiarString() : id);
   }
 
   async pull(p: PullParams, _out: JsonStream): Promise<void> {
@@ -191,15 +208,18 @@ export class DaemonImageBackend implements ImageBackend {
   }
 
   async load(body: Readable, quiet: boolean, out: JsonStream): Promise<void> {
-    await loadArchive(this.svc, body, {
+    const r = await loadArchive(this.svc, body, {
       message: (line) => out.write({ stream: `${line}\n` }),
       ...(quiet ? {} : { layerProgress: (id: string, cur: number, total: number) => out.write(progressMessage(id, 'Loading layer', cur, total)) }),
     });
+    for (const i of r.images) this.emit('load', i.id, i.refs[0]?.familiarString() ?? i.id);
   }
 
   save(names: string[]): Readable {
     if (names.length === 0) throw invalidParameter('no image names given to save');
-    return saveArchive(this.svc, resolveSaveItems(this.svc, names));
+    const items = resolveSaveItems(this.svc, names);
+    for (const i of items) this.emit('save', i.id, i.refs[0]?.familiarString() ?? i.id);
+    return saveArchive(this.svc, items);
   }
 }
 

@@ -249,7 +249,7 @@ class Sub implements AsyncIterable<BusEvent> {
     const arm = () => {
       if (this.done) return;
       const left = until - clock();
-      if (left < 0n) {
+      if (left <= 0n) {
         this.finish();
         return;
       }
