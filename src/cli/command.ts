@@ -150,6 +150,7 @@ export class Cli<C> {
       const count = args.length;
       let problem: string | undefined;
       if (min !== undefined && max !== undefined && min === max && count !== min) problem = `requires ${min} argument${min === 1 ? '' : 's'}`;
+      else if (min !== undefined && max !== undefined && min > 0 && (count < min || count > max)) problem = `requires at least ${min} and at most ${max} arguments`;
       else if (min !== undefined && count < min) problem = `requires at least ${min} argument${min === 1 ? '' : 's'}`;
       else if (max !== undefined && count > max) problem = max === 0 ? 'accepts no arguments' : `requires at most ${max} argument${max === 1 ? '' : 's'}`;
       if (problem) {

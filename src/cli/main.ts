@@ -10,6 +10,8 @@ import { registerContainerCommands } from './commands/containers.js';
 import { registerRunCommands } from './commands/run.js';
 import { registerExecCommand } from './commands/exec.js';
 import { registerEventsCommand } from './commands/events.js';
+import { registerNetworkCommands } from './commands/networks.js';
+import { registerPortCommand } from './commands/port.js';
 import { registerSystemCommands } from './commands/system.js';
 import { makeContext, type CliContext } from './context.js';
 import { CLI_VERSION } from './version.js';
@@ -83,6 +85,8 @@ async function main(): Promise<number> {
   registerRunCommands(cli);
   registerExecCommand(cli);
   registerEventsCommand(cli);
+  registerNetworkCommands(cli);
+  registerPortCommand(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {

@@ -1,6 +1,6 @@
 /** Container commands besides run/create/start/attach: ps, stop, kill, rm, logs, inspect, top, stats… */
 import { createReadStream, createWriteStream, promises as fs, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type {
   ContainerInspect,
@@ -9,6 +9,7 @@ import type {
   ContainerTopResponse,
   ContainerWaitResponse,
   FilesystemChange,
+  PathStat,
   StatsResponse,
 } from '../../api/types/containers.js';
 import type { IdResponse } from '../../api/types/common.js';
@@ -371,7 +372,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
       { flags: '-L, --follow-link', desc: 'Always follow symbol link in SRC_PATH' },
       { flags: '-q, --quiet', desc: 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached' },
     ],
-    async action(ctx, args) {
+    async action(ctx, args, o) {
       const split = (s: string) => {
         const i = s.indexOf(':');
         return i > 0 && !s.startsWith('/') && !s.startsWith('.') ? { container: s.slice(0, i), path: s.slice(i + 1) } : undefined;
@@ -381,12 +382,23 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
       if ((from && to) || (!from && !to)) throw new CliError('copying between containers is not supported; one side must be a local path, the other CONTAINER:PATH', 1);
       const client = ctx.client();
       if (from) {
-        const res = await client.stream('GET', `/containers/${enc(from.container)}/archive`, { query: { path: from.path } });
+        // -L (docker's followLink): when the source is a symlink, copy what it leads to (the daemon
+        // resolves it inside the container) under the link's own name.
+        let srcPath = from.path;
+        let rebaseName: string | undefined;
+        if (o['followLink']) {
+          const st = await pathStat(client, from.container, from.path).catch(() => undefined);
+          if (st && (st.mode & GO_MODE_SYMLINK) !== 0 && st.linkTarget) {
+            srcPath = posix.isAbsolute(st.linkTarget) ? st.linkTarget : posix.join(posix.dirname(from.path), st.linkTarget);
+            rebaseName = basename(from.path.replace(/\/+$/, ''));
+          }
+        }
+        const res = await client.stream('GET', `/containers/${enc(from.container)}/archive`, { query: { path: srcPath } });
         if (args[1] === '-') {
           await pipeline(res, process.stdout);
           return;
         }
-        await copyOut(res, from.path, args[1]!);
+        await copyOut(res, srcPath, args[1]!, rebaseName);
         return;
       }
       const src = args[0]!;
@@ -473,8 +485,24 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
   });
 }
 
-/** Writes a `cp` archive to the local path: into a directory, or as the named file. */
-async function copyOut(res: NodeJS.ReadableStream, srcPath: string, dest: string): Promise<void> {
+/** Go's os.ModeSymlink bit in a path stat's mode. */
+const GO_MODE_SYMLINK = 2 ** 27;
+
+/** The daemon's stat of a path in a container (HEAD archive: the X-Docker-Container-Path-Stat header). */
+async function pathStat(client: ReturnType<CliContext['client']>, container: string, path: string): Promise<PathStat> {
+  const res = await client.stream('HEAD', `/containers/${enc(container)}/archive`, { query: { path } });
+  res.resume();
+  const header = res.headers['x-docker-container-path-stat'];
+  if (typeof header !== 'string') throw new CliError(`the daemon sent no stat for ${container}:${path}`, 1);
+  return JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as PathStat;
+}
+
+/**
+ * Writes a `cp` archive to the local path: into a directory, or as the named
+ * file. With rebaseName, the archive's top entry takes that name (cp -L of a
+ * link copies its target under the link's name).
+ */
+async function copyOut(res: NodeJS.ReadableStream, srcPath: string, dest: string, rebaseName?: string): Promise<void> {
   const { extract } = await import('tar-stream').then((m) => m.default);
   let destIsDir = false;
   try {
@@ -489,7 +517,8 @@ async function copyOut(res: NodeJS.ReadableStream, srcPath: string, dest: string
     for await (const e of ex) {
       const name = e.header.name.replace(/\/$/, '');
       const rel = name === rootName ? '' : name.slice(rootName.length + 1);
-      const out = destIsDir ? resolve(target, name) : rel ? resolve(target, rel) : target;
+      const local = rebaseName === undefined ? name : rel ? `${rebaseName}/${rel}` : rebaseName;
+      const out = destIsDir ? resolve(target, local) : rel ? resolve(target, rel) : target;
       if (!out.startsWith(destIsDir ? target : dirname(target))) throw new CliError(`refusing to write ${name} outside ${dest}`, 1);
       if (e.header.type === 'directory') {
         await fs.mkdir(out, { recursive: true, mode: e.header.mode ?? 0o755 });
