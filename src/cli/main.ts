@@ -12,6 +12,7 @@ import { registerExecCommand } from './commands/exec.js';
 import { registerEventsCommand } from './commands/events.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPortCommand } from './commands/port.js';
+import { registerVolumeCommands } from './commands/volumes.js';
 import { registerSystemCommands } from './commands/system.js';
 import { makeContext, type CliContext } from './context.js';
 import { CLI_VERSION } from './version.js';
@@ -87,6 +88,7 @@ async function main(): Promise<number> {
   registerEventsCommand(cli);
   registerNetworkCommands(cli);
   registerPortCommand(cli);
+  registerVolumeCommands(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {

@@ -138,6 +138,7 @@ export class ContainerService {
       },
       snapshotKey: id,
       anonymousVolumes: [],
+      mountPoints: [],
     };
     const argv = [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])];
     if (argv.length === 0) throw invalidParameter('No command specified');
@@ -166,6 +167,7 @@ export class ContainerService {
 
   /** Undoes a create that failed half-way: nothing of it stays. */
   private async discard(rec: ContainerRecord): Promise<void> {
+    await this.d.hooks.removed?.(rec, true).catch(() => {});
     if (this.d.snapshots.stat(rec.snapshotKey)) await this.d.snapshots.remove(rec.snapshotKey).catch(() => {});
     if (this.d.store.get(rec.id)) await this.d.store.remove(rec).catch(() => {});
     else await fs.rm(this.d.paths.dir(rec.id), { recursive: true, force: true });
@@ -264,6 +266,12 @@ export class ContainerService {
         error: message,
       });
       await this.d.store.save(rec).catch(() => {});
+      // Docker removes an auto-remove container whose start failed: `docker run --rm`
+      // waits for that removal (wait?condition=removed) and would hang otherwise.
+      // Queued behind this start's lock, so it runs once the start has returned.
+      if (rec.spec.autoRemove) {
+        void this.remove(rec.id, { force: true, volumes: true }).catch((re: unknown) => this.d.log.warn('auto-remove after a failed start failed', { id: rec.id, err: messageOf(re) }));
+      }
       throw e instanceof EngineError ? e : new EngineError(startErrorKind(message), message);
     } finally {
       this.starting.delete(rec.id);

@@ -30,6 +30,7 @@ export class ContainerStore {
         await fs.rm(join(dir, id), { recursive: true, force: true });
         continue;
       }
+      rec.mountPoints ??= [];
       s.byId.set(rec.id, rec);
       s.byName.set(rec.name, rec.id);
     }

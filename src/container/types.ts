@@ -156,6 +156,20 @@ export interface HealthState {
   log: HealthResult[];
 }
 
+/** A mount resolved at create time: what the container gets at every start. */
+export interface MountPointRecord {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** Host path (bind) or volume name (volume). */
+  source: string;
+  destination: string;
+  rw: boolean;
+  /** Mode options as given (z, Z, nocopy…), for inspect. */
+  mode: string;
+  propagation: string;
+  tmpfsSize?: number;
+  tmpfsMode?: number;
+}
+
 export interface ContainerRecord {
   id: string;
   name: string;
@@ -169,6 +183,7 @@ export interface ContainerRecord {
   snapshotKey: string;
   /** Anonymous volumes created for this container (removed by rm -v). */
   anonymousVolumes: string[];
+  mountPoints: MountPointRecord[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -27,6 +27,9 @@ import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 import { capabilityBoundingMask } from '../sys/host.js';
 import { conflict } from '../errdefs/errdefs.js';
 import { eventRoutes } from '../api/routes/events.js';
+import { VolumeService } from '../volume/service.js';
+import { volumeRoutes } from '../api/routes/volumes.js';
+import { ContainerMounts } from './container-mounts.js';
 import { EventBus } from '../events/bus.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
@@ -66,6 +69,10 @@ export class Daemon {
     const images = await ImageService.open(cfg.root, content, snapshots, log);
     const paths = new ContainerPaths(cfg.root, cfg.execRoot);
     const store = await ContainerStore.open(join(cfg.root, 'containers'));
+    const volumes = await VolumeService.open(cfg.root, log, {
+      onEvent: (action, name, attributes) => events.publish({ type: 'volume', action, actor: { id: name, attributes } }),
+    });
+    const mounts = new ContainerMounts(volumes, store, snapshots, images.tmpDir, log);
     const runc = new Runc(paths.runtimeRoot);
     const execs = new ExecService(store, paths, runc, () => capabilitiesFromMask(capabilityBoundingMask()));
     const health = new HealthChecker({
@@ -92,9 +99,17 @@ export class Daemon {
           if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join container ${ref}: it is not running`);
           return other.state.pid;
         },
+        created: (rec) => mounts.resolve(rec),
+        mounts: (rec) => mounts.specMounts(rec),
         started: async (rec) => health.start(rec),
-        stopped: async (rec) => health.stop(rec.id),
-        removed: async (rec) => execs.forget(rec.id),
+        stopped: async (rec) => {
+          health.stop(rec.id);
+          await mounts.release(rec);
+        },
+        removed: async (rec, removeVolumes) => {
+          execs.forget(rec.id);
+          await mounts.removed(rec, removeVolumes);
+        },
       },
     });
     images.setUsers({
@@ -105,6 +120,7 @@ export class Daemon {
           .map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' })),
     });
     await containers.restore();
+    await mounts.restore(store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused'));
     // Health checks of containers that kept running while the daemon was away.
     for (const c of store.all()) if (c.state.status === 'running') health.start(c);
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
@@ -129,9 +145,16 @@ export class Daemon {
       routes: [
         ...systemRoutes(system),
         ...imageRoutes(new DaemonImageBackend(images, events)),
-        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { ...plainViews, execIds: (rec) => execs.runningIn(rec.id) }, images.tmpDir)),
+        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { ...plainViews, execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mounts.view(rec) }, images.tmpDir)),
         ...execRoutes(new DaemonExecBackend(execs)),
         ...eventRoutes(events),
+        ...volumeRoutes({
+          list: (filters) => volumes.list({ filters, usersOf: mounts.usersOf }),
+          get: (name) => volumes.get(name),
+          create: (req) => volumes.create(req),
+          remove: (name, o) => volumes.remove(name, o, mounts.usersOf),
+          prune: (filters) => volumes.prune({ filters, usersOf: mounts.usersOf }),
+        }),
       ],
     });
     await server.listen();

@@ -4,11 +4,13 @@ import type { Cli } from '../command.js';
 import type { CliContext } from '../context.js';
 import { renderInspect } from '../format/formatter.js';
 
-type Kind = 'container' | 'image';
+type Kind = 'container' | 'image' | 'network' | 'volume';
 
 const ENDPOINTS: Record<Kind, (name: string) => string> = {
   container: (n) => `/containers/${encodeURIComponent(n)}/json`,
   image: (n) => `/images/${encodeURIComponent(n)}/json`,
+  network: (n) => `/networks/${encodeURIComponent(n)}`,
+  volume: (n) => `/volumes/${encodeURIComponent(n)}`,
 };
 
 export function registerInspectCommand(cli: Cli<CliContext>): void {

@@ -1,0 +1,165 @@
+/**
+ * Volumes and binds of containers: resolved once at create (Docker's order:
+ * --volumes-from, -v binds and named volumes, --mount, then the image's and
+ * -v's anonymous VOLUME paths), with new volumes filled from the image
+ * (copy-up); turned into runtime mounts at every start; released at exit;
+ * anonymous volumes removed by `rm -v`.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { MountPoint } from '../api/types/containers.js';
+import type { ContainerStore } from '../container/store.js';
+import type { ContainerRecord, MountPointRecord } from '../container/types.js';
+import { resolveInRoot } from '../container/rootfs-path.js';
+import { invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import type { SpecMount } from '../runtime/spec/build.js';
+import type { Snapshotter } from '../snapshot/snapshotter.js';
+import type { Logger } from '../util/log.js';
+import type { VolumeService } from '../volume/service.js';
+import { withRootfs } from './container-files.js';
+
+const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
+
+export class ContainerMounts {
+  constructor(
+    private readonly volumes: VolumeService,
+    private readonly store: ContainerStore,
+    private readonly snapshots: Snapshotter,
+    private readonly tmpDir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Containers (any state) whose mounts name the volume. */
+  usersOf = (name: string): string[] => this.store.all().filter((c) => c.mountPoints.some((m) => m.type === 'volume' && m.source === name)).map((c) => c.id);
+
+  /** Resolves and records the mounts of a new container; on failure removes the volumes it made. */
+  async resolve(rec: ContainerRecord): Promise<void> {
+    const s = rec.spec;
+    const points: MountPointRecord[] = [];
+    const fresh: string[] = [];
+    const add = (m: MountPointRecord) => {
+      if (!posix.isAbsolute(m.destination)) throw invalidParameter(`invalid mount config: invalid mount path: '${m.destination}' mount path must be absolute`);
+      if (m.destination === '/') throw invalidParameter('invalid mount config: destination can\'t be \'/\'');
+      const i = points.findIndex((p) => posix.normalize(p.destination) === posix.normalize(m.destination));
+      if (i >= 0) throw invalidParameter(`Duplicate mount point: ${m.destination}`);
+      points.push(m);
+    };
+    const volume = async (name: string, opts: { labels?: Record<string, string>; driverOpts?: Record<string, string> } = {}): Promise<string> => {
+      const existed = !!name && this.volumes.list().some((v) => v.name === name);
+      const v = await this.volumes.create({ ...(name ? { name } : {}), ...(opts.labels ? { labels: opts.labels } : {}), ...(opts.driverOpts ? { driverOpts: opts.driverOpts } : {}) });
+      if (!existed) fresh.push(v.name);
+      if (!name) rec.anonymousVolumes.push(v.name);
+      return v.name;
+    };
+    try {
+      for (const from of s.volumesFrom) {
+        const [ref, mode] = from.split(':');
+        if (mode && mode !== 'ro' && mode !== 'rw') throw invalidParameter(`invalid mode for volumes-from: ${mode}`);
+        const other = this.store.resolve(ref!);
+        for (const m of other.mountPoints) add({ ...m, rw: mode ? mode === 'rw' : m.rw });
+      }
+      for (const b of s.binds) {
+        const propagation = b.options.find((o) => PROPAGATIONS.includes(o)) ?? '';
+        const mode = b.options.filter((o) => !PROPAGATIONS.includes(o)).join(',');
+        if (posix.isAbsolute(b.source)) {
+          // -v creates a missing host directory, as Docker does.
+          if (!existsSync(b.source)) mkdirSync(b.source, { recursive: true, mode: 0o755 });
+          add({ type: 'bind', source: b.source, destination: b.target, rw: !b.readOnly, mode, propagation: propagation || 'rprivate' });
+        } else {
+          const name = await volume(b.source);
+          add({ type: 'volume', source: name, destination: b.target, rw: !b.readOnly, mode: mode || 'z', propagation: '' });
+          if (!b.options.includes('nocopy') && fresh.includes(name)) await this.copyUp(rec, name, b.target);
+        }
+      }
+      for (const m of s.mounts) {
+        if (m.type === 'bind') {
+          if (!m.source || !posix.isAbsolute(m.source)) throw invalidParameter(`invalid mount config for type "bind": invalid mount path: '${m.source}' mount path must be absolute`);
+          if (!existsSync(m.source)) throw invalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`);
+          add({ type: 'bind', source: m.source, destination: m.target, rw: !m.readOnly, mode: '', propagation: m.propagation || 'rprivate' });
+        } else if (m.type === 'volume') {
+          const name = await volume(m.source, { ...(m.volumeLabels ? { labels: m.volumeLabels } : {}), ...(m.volumeDriverOptions ? { driverOpts: m.volumeDriverOptions } : {}) });
+          add({ type: 'volume', source: name, destination: m.target, rw: !m.readOnly, mode: 'z', propagation: '' });
+          if (!m.noCopy && fresh.includes(name)) await this.copyUp(rec, name, m.target);
+        } else {
+          add({ type: 'tmpfs', source: '', destination: m.target, rw: !m.readOnly, mode: '', propagation: '', ...(m.tmpfsSize ? { tmpfsSize: m.tmpfsSize } : {}), ...(m.tmpfsMode ? { tmpfsMode: m.tmpfsMode } : {}) });
+        }
+      }
+      const covered = (d: string) => points.some((p) => posix.normalize(p.destination) === posix.normalize(d)) || Object.keys(s.tmpfs).some((t) => posix.normalize(t) === posix.normalize(d));
+      for (const dest of s.volumes) {
+        if (covered(dest)) continue;
+        const name = await volume('');
+        add({ type: 'volume', source: name, destination: dest, rw: true, mode: '', propagation: '' });
+        await this.copyUp(rec, name, dest);
+      }
+    } catch (e) {
+      for (const name of fresh) await this.volumes.remove(name, { force: true }, () => []).catch(() => {});
+      rec.anonymousVolumes = [];
+      throw e;
+    }
+    rec.mountPoints = points;
+    await this.store.save(rec);
+  }
+
+  /** Fills a new volume with what the image has at dest (Docker's copy-up). */
+  private async copyUp(rec: ContainerRecord, name: string, dest: string): Promise<void> {
+    await withRootfs(this.snapshots, { ...rec, state: { ...rec.state, status: 'created' } }, '', this.tmpDir, async (root) => {
+      const src = resolveInRoot(root, dest);
+      if (existsSync(src) && statSync(src).isDirectory()) await this.volumes.copyUp(name, src);
+    });
+  }
+
+  /** The runtime mounts for a start; volumes are acquired (mounted when their driver needs it). */
+  async specMounts(rec: ContainerRecord): Promise<SpecMount[]> {
+    const out: SpecMount[] = [];
+    for (const m of rec.mountPoints) {
+      if (m.type === 'tmpfs') {
+        out.push({ destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.rw ? [] : ['ro']), ...(m.tmpfsSize ? [`size=${m.tmpfsSize}`] : []), ...(m.tmpfsMode ? [`mode=${m.tmpfsMode.toString(8)}`] : [])] });
+        continue;
+      }
+      let source = m.source;
+      if (m.type === 'volume') source = await this.volumes.acquire(m.source, rec.id);
+      else if (!existsSync(source)) throw invalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
+      out.push({ destination: m.destination, type: 'bind', source, options: ['rbind', m.rw ? 'rw' : 'ro', m.propagation || 'rprivate'] });
+    }
+    return out;
+  }
+
+  async release(rec: ContainerRecord): Promise<void> {
+    for (const m of rec.mountPoints) if (m.type === 'volume') await this.volumes.release(m.source, rec.id).catch(() => {});
+  }
+
+  /** A removed container: its volumes are released; with removeAnonymous, its anonymous volumes go. */
+  async removed(rec: ContainerRecord, removeAnonymous: boolean): Promise<void> {
+    await this.release(rec);
+    if (!removeAnonymous) return;
+    for (const name of rec.anonymousVolumes) {
+      try {
+        await this.volumes.remove(name, { force: true }, (n) => this.usersOf(n).filter((id) => id !== rec.id));
+      } catch (e) {
+        this.log.warn('cannot remove an anonymous volume of a removed container', { volume: name, err: messageOf(e) });
+      }
+    }
+  }
+
+  /** Re-acquire volumes of containers still running after a daemon restart. */
+  async restore(running: ContainerRecord[]): Promise<void> {
+    for (const rec of running) for (const m of rec.mountPoints) if (m.type === 'volume') await this.volumes.acquire(m.source, rec.id).catch(() => {});
+    await this.volumes.settle();
+  }
+
+  private mountpointOf(name: string): string {
+    try {
+      return this.volumes.get(name).mountpoint;
+    } catch {
+      return '';
+    }
+  }
+
+  view(rec: ContainerRecord): MountPoint[] {
+    return rec.mountPoints.map((m) =>
+      m.type === 'volume'
+        ? { Type: 'volume', Name: m.source, Source: this.mountpointOf(m.source), Destination: m.destination, Driver: 'local', Mode: m.mode, RW: m.rw, Propagation: m.propagation }
+        : { Type: m.type, Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation },
+    );
+  }
+}
