@@ -119,7 +119,7 @@ function messages(stream: Readable): () => Promise<string | undefined> {
  * ready"). Its stdout and stderr go to logPath, so nothing ties it to this
  * process once started: it outlives the daemon.
  */
-export function spawnWithSyncPipes(argv: readonly string[], logPath: string, opts: { attachPipe?: boolean } = {}): SyncPipeChild {
+export function spawnWithSyncPipes(argv: readonly string[], logPath: string, opts: { attachPipe?: boolean; cwd?: string } = {}): SyncPipeChild {
   const logFd = openSync(logPath, 'a');
   let child;
   try {
@@ -127,6 +127,7 @@ export function spawnWithSyncPipes(argv: readonly string[], logPath: string, opt
       stdio: ['ignore', logFd, logFd, 'pipe', 'pipe', ...(opts.attachPipe ? (['pipe'] as const) : [])],
       env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', ...(opts.attachPipe ? { _OCI_ATTACHPIPE: '5' } : {}) },
       detached: true,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
   } finally {
     closeSync(logFd);

@@ -104,7 +104,8 @@ function parseSync(raw: string | undefined, what: string, log: string): number {
 
 /** Starts conmon and waits until the container process has been created. */
 export async function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
-  const child = spawnWithSyncPipes(monitorArgs(o), o.monitorLog);
+  // conmon writes some files (oom) relative to its working directory: keep them in the bundle.
+  const child = spawnWithSyncPipes(monitorArgs(o), o.monitorLog, { cwd: o.bundle });
   child.signalStart('0');
   return { pid: parseSync(await child.nextSync(), 'the container was created', o.monitorLog) };
 }
@@ -128,7 +129,7 @@ export interface ExecMonitor {
 export function startExecMonitor(o: MonitorOptions & { attach: boolean }): ExecMonitor {
   const argv = monitorArgs(o);
   if (o.attach) argv.push('--exec-attach');
-  const child = spawnWithSyncPipes(argv, o.monitorLog, { attachPipe: o.attach });
+  const child = spawnWithSyncPipes(argv, o.monitorLog, { attachPipe: o.attach, cwd: o.bundle });
   child.signalStart('0');
   const pid = child.nextSync().then((m) => parseSync(m, 'the exec process started', o.monitorLog));
   const exitCode = pid.then(async () => {
