@@ -2,7 +2,7 @@
  * The /etc/hostname, /etc/hosts and /etc/resolv.conf a container sees,
  * written in its directory and bind-mounted by the runtime spec.
  */
-import { readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface HostsEntry {
@@ -50,11 +50,18 @@ export function resolvConf(opts: { hostResolvConf?: string; dns: string[]; dnsSe
   return out;
 }
 
+/**
+ * Writes the files. Once the runtime has bind-mounted them into a created
+ * container, they must be rewritten in place (`inPlace`): a rename would
+ * leave the container with the old inode.
+ */
 export async function writeEtcFiles(
   paths: { hostname: string; hosts: string; resolvConf: string },
   content: { hostname: string; hosts: string; resolvConf: string },
+  opts: { inPlace?: boolean } = {},
 ): Promise<void> {
-  await writeFileAtomic(paths.hostname, content.hostname + '\n');
-  await writeFileAtomic(paths.hosts, content.hosts);
-  await writeFileAtomic(paths.resolvConf, content.resolvConf);
+  const write = opts.inPlace ? (p: string, d: string) => fs.writeFile(p, d) : writeFileAtomic;
+  await write(paths.hostname, content.hostname + '\n');
+  await write(paths.hosts, content.hosts);
+  await write(paths.resolvConf, content.resolvConf);
 }

@@ -25,8 +25,13 @@ const hostCapabilities = (): string[] => (hostCaps ??= capabilitiesFromMask(capa
 export interface RuntimeHooks {
   /** Mounts for volumes and binds (the volume subsystem); called at each start with the mounted rootfs. */
   mounts?(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]>;
-  /** The network namespace to join (networks make one per container), or undefined for the default of the mode. */
-  networkNamespace?(rec: ContainerRecord): Promise<NamespaceMode | undefined>;
+  /** Extra environment (legacy --link variables), computed at each start. */
+  env?(rec: ContainerRecord): string[];
+  /**
+   * Runs after the runtime created the container (its namespaces exist, `pid`
+   * is its process) and before the process starts: networking goes here.
+   */
+  beforeStart?(rec: ContainerRecord, pid: number): Promise<void>;
   /** The pid of another container's process (for container:<name> modes); throws when it is not running. */
   containerPid?(ref: string): number;
   created?(rec: ContainerRecord): Promise<void>;
@@ -112,7 +117,7 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
   const s = rec.spec;
   const rootfs = paths.rootfs(rec.id);
   const user = resolveUser(rootfs, s.user, s.groupAdd);
-  const env = [...s.env];
+  const env = [...s.env, ...(hooks.env ? hooks.env(rec) : [])];
   const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
   if (!has('PATH')) env.unshift(DEFAULT_PATH);
   if (!has('HOSTNAME')) env.push(`HOSTNAME=${s.hostname}`);
@@ -136,7 +141,7 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
     { destination: '/etc/hosts', type: 'bind', source: paths.hosts(rec.id), options: etcOpts },
     ...(hooks.mounts ? await hooks.mounts(rec, rootfs) : []),
   ];
-  const net = joinedNamespace(s.networkMode, 'net', hooks) ?? (hooks.networkNamespace ? await hooks.networkNamespace(rec) : undefined) ?? { mode: 'new' };
+  const net = joinedNamespace(s.networkMode, 'net', hooks) ?? { mode: 'new' };
   const pid = joinedNamespace(s.pidMode, 'pid', hooks) ?? { mode: 'new' };
   const ipc = joinedNamespace(s.ipcMode, 'ipc', hooks) ?? { mode: 'new' };
   const r = s.resources;

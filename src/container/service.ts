@@ -191,6 +191,7 @@ export class ContainerService {
     this.starting.set(rec.id, new Promise((r) => (resolveStart = r)));
     let mounted = false;
     let monitorStarted = false;
+    let prepared = false;
     const log = this.d.log;
     let span = log.span('start.cleanup');
     try {
@@ -203,6 +204,7 @@ export class ContainerService {
       mounted = true;
       span();
       span = log.span('start.spec');
+      prepared = true; // volumes are acquired from here on
       const spec = await buildContainerSpec(rec, p, this.d.hooks);
       await writeFileAtomic(`${bundle}/config.json`, specToJson(spec));
       rmSync(`${p.exitDir}/${rec.id}`, { force: true });
@@ -228,6 +230,9 @@ export class ContainerService {
         ...(rec.spec.logConfig.config['max-size'] ? { logSizeMax: Number(rec.spec.logConfig.config['max-size']) } : {}),
       });
       monitorStarted = true;
+      span();
+      span = log.span('start.network');
+      await this.d.hooks.beforeStart?.(rec, started.pid);
       span();
       const monitorPid = Number(readFileSync(`${bundle}/conmon.pid`, 'utf8').trim()) || 0;
       await this.attach.containerCreated(rec.id);
@@ -256,6 +261,7 @@ export class ContainerService {
       const message = e instanceof MonitorError || e instanceof Error ? e.message : String(e);
       this.d.log.warn('container start failed', { id: rec.id, err: message });
       if (monitorStarted) await this.d.runc.delete(rec.id, true).catch(() => {});
+      if (prepared) await this.d.hooks.stopped?.(rec).catch(() => {});
       if (mounted) unmount(p.rootfs(rec.id), { detach: true });
       this.attach.containerFailed(rec.id);
       Object.assign(rec.state, {

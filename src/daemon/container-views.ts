@@ -1,11 +1,6 @@
-/**
- * What inspect and ps show of a container's networking and mounts. This is
- * the view for containers without a network of their own (none, host, or a
- * network mode whose subsystem adds nothing yet).
- */
+/** The empty shapes Docker shows for a container's network settings and endpoints. */
 import type { EndpointSettings, NetworkSettings } from '../api/types/containers.js';
 import type { ContainerRecord } from '../container/types.js';
-import type { ContainerViews } from './container-backend.js';
 
 export function emptyEndpoint(): EndpointSettings {
   return {
@@ -48,10 +43,3 @@ export function baseNetworkSettings(rec: ContainerRecord, networks: Record<strin
     Networks: networks,
   };
 }
-
-export const plainViews: ContainerViews = {
-  networkSettings: (rec) => baseNetworkSettings(rec, rec.spec.networkMode.startsWith('container:') ? {} : { [rec.spec.networkMode]: emptyEndpoint() }),
-  ports: () => [],
-  mounts: () => [],
-  execIds: () => [],
-};

@@ -18,7 +18,6 @@ import { ContainerService } from '../container/service.js';
 import { ContainerStore } from '../container/store.js';
 import { Runc } from '../runtime/oci/runc.js';
 import { DaemonContainerBackend } from './container-backend.js';
-import { plainViews } from './container-views.js';
 import { ExecService } from '../container/exec.js';
 import { HealthChecker } from '../container/health.js';
 import { execRoutes } from '../api/routes/exec.js';
@@ -30,6 +29,9 @@ import { eventRoutes } from '../api/routes/events.js';
 import { VolumeService } from '../volume/service.js';
 import { volumeRoutes } from '../api/routes/volumes.js';
 import { ContainerMounts } from './container-mounts.js';
+import { NetworkService } from '../network/service.js';
+import { ContainerNetworking } from './container-network.js';
+import { networkRoutes } from '../api/routes/networks.js';
 import { EventBus } from '../events/bus.js';
 import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
@@ -57,6 +59,7 @@ export class Daemon {
     readonly containers: ContainerService,
     private readonly health: HealthChecker,
     readonly events: EventBus,
+    private readonly network: NetworkService,
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -73,6 +76,11 @@ export class Daemon {
       onEvent: (action, name, attributes) => events.publish({ type: 'volume', action, actor: { id: name, attributes } }),
     });
     const mounts = new ContainerMounts(volumes, store, snapshots, images.tmpDir, log);
+    const network = await NetworkService.open(
+      { root: cfg.root, bridgeName: cfg.bridgeName, ...(cfg.bridgeSubnet ? { bridgeSubnet: cfg.bridgeSubnet } : {}), table: cfg.bridgeName === 'berth0' ? 'berth' : `berth_${cfg.bridgeName}` },
+      log,
+    );
+    const networking = new ContainerNetworking(network, store, paths);
     const runc = new Runc(paths.runtimeRoot);
     const execs = new ExecService(store, paths, runc, () => capabilitiesFromMask(capabilityBoundingMask()));
     const health = new HealthChecker({
@@ -99,15 +107,22 @@ export class Daemon {
           if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join container ${ref}: it is not running`);
           return other.state.pid;
         },
-        created: (rec) => mounts.resolve(rec),
+        created: async (rec) => {
+          await networking.created(rec);
+          await mounts.resolve(rec);
+        },
         mounts: (rec) => mounts.specMounts(rec),
+        env: (rec) => networking.linkEnv(rec),
+        beforeStart: (rec, pid) => networking.beforeStart(rec, pid),
         started: async (rec) => health.start(rec),
         stopped: async (rec) => {
           health.stop(rec.id);
+          await network.detach(rec.id);
           await mounts.release(rec);
         },
         removed: async (rec, removeVolumes) => {
           execs.forget(rec.id);
+          await networking.removed(rec);
           await mounts.removed(rec, removeVolumes);
         },
       },
@@ -120,6 +135,11 @@ export class Daemon {
           .map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' })),
     });
     await containers.restore();
+    await network.reconcile((id) => {
+      const st = store.get(id)?.state.status;
+      return st === 'running' || st === 'paused';
+    });
+    await network.start();
     await mounts.restore(store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused'));
     // Health checks of containers that kept running while the daemon was away.
     for (const c of store.all()) if (c.state.status === 'running') health.start(c);
@@ -145,9 +165,10 @@ export class Daemon {
       routes: [
         ...systemRoutes(system),
         ...imageRoutes(new DaemonImageBackend(images, events)),
-        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { ...plainViews, execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mounts.view(rec) }, images.tmpDir)),
+        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { networkSettings: (rec) => networking.networkSettings(rec), ports: (rec) => networking.ports(rec), execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mounts.view(rec) }, images.tmpDir)),
         ...execRoutes(new DaemonExecBackend(execs)),
         ...eventRoutes(events),
+        ...networkRoutes(networking.backend()),
         ...volumeRoutes({
           list: (filters) => volumes.list({ filters, usersOf: mounts.usersOf }),
           get: (name) => volumes.get(name),
@@ -159,7 +180,7 @@ export class Daemon {
     });
     await server.listen();
     log.info('berthd is serving the API', { socket: cfg.socket, root: cfg.root, version: BERTH_VERSION });
-    return new Daemon(server, images, containers, health, events);
+    return new Daemon(server, images, containers, health, events, network);
   }
 
   /** Stops serving. Containers keep running under their monitors (live restore). */
@@ -169,6 +190,7 @@ export class Daemon {
     // Open `events` streams would keep server.close() waiting forever.
     this.events.close();
     await this.server.close();
+    await this.network.close();
   }
 }
 

@@ -148,11 +148,19 @@ function cleanupHost(d: { base: string; bridgeName: string; id: string }): void 
     .filter((m): m is string => !!m && (m === d.base || m.startsWith(`${d.base}/`)))
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
-  // Network devices and firewall tables named after this daemon.
-  spawnSync('ip', ['link', 'del', d.bridgeName], { stdio: 'ignore' });
-  const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout ?? '';
-  for (const m of links.matchAll(/^\d+: ([^:@]+)/gm)) {
-    if (m[1]!.startsWith(`vb${d.id}`)) spawnSync('ip', ['link', 'del', m[1]!], { stdio: 'ignore' });
+  // Network devices: the daemon's bridges (the default one and those of user networks, from its
+  // state file) and any veth still enslaved to them.
+  const bridges = new Set([d.bridgeName]);
+  try {
+    const st = JSON.parse(readFileSync(join(d.base, 'root/network/state.json'), 'utf8')) as { networks: { bridge: string }[] };
+    for (const n of st.networks) if (n.bridge) bridges.add(n.bridge);
+  } catch {
+    /* no network state: only the default bridge */
+  }
+  for (const b of bridges) {
+    const ports = spawnSync('ip', ['-o', 'link', 'show', 'master', b], { encoding: 'utf8' }).stdout ?? '';
+    for (const m of ports.matchAll(/^\d+: ([^:@]+)/gm)) spawnSync('ip', ['link', 'del', m[1]!], { stdio: 'ignore' });
+    spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
   }
   const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '';
   for (const m of tables.matchAll(/^table (\w+) (\S+)$/gm)) {
