@@ -185,7 +185,7 @@ export class ContainerService {
     if (st === 'running') throw notModified('container already started');
     if (st === 'paused') throw conflict('cannot start a paused container, try unpause instead');
     if (st === 'removing' || st === 'dead') throw conflict(`container ${rec.id} is marked for removal and cannot be started`);
-    this.cancelRestart(rec.id);
+    this.cancelRestart(rec.id, { starting: true });
     const p = this.d.paths;
     let resolveStart!: () => void;
     this.starting.set(rec.id, new Promise((r) => (resolveStart = r)));
@@ -323,7 +323,9 @@ export class ContainerService {
     await this.d.runc.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
     unmount(p.rootfs(id), { detach: true });
     span();
-    Object.assign(rec.state, { status: 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
+    // Decided in the same step as the exit, so a stop arriving meanwhile sees `restarting` and cancels it.
+    const restart = !rec.spec.autoRemove && wantsRestart(rec, exitCode);
+    Object.assign(rec.state, { status: restart ? 'restarting' : 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
     await this.d.store.save(rec).catch((e: unknown) => this.d.log.error('cannot save container state', { id, err: messageOf(e) }));
     this.exits.consume(id);
     await this.d.hooks.stopped?.(rec);
@@ -334,7 +336,7 @@ export class ContainerService {
       await this.remove(id, { force: true, volumes: true }).catch((e: unknown) => this.d.log.warn('auto-remove failed', { id, err: messageOf(e) }));
       return;
     }
-    if (wantsRestart(rec, exitCode)) this.scheduleRestart(rec, runMs);
+    if (restart && wantsRestart(rec, exitCode)) this.scheduleRestart(rec, runMs);
   }
 
   private scheduleRestart(rec: ContainerRecord, runMs: number): void {
@@ -347,7 +349,6 @@ export class ContainerService {
     const t = setTimeout(() => {
       this.restartTimers.delete(rec.id);
       if (rec.state.status !== 'restarting') return;
-      rec.state.status = 'exited';
       this.start(rec.id).catch((e: unknown) => {
         this.d.log.warn('restart failed', { id: rec.id, err: messageOf(e) });
         if (this.d.store.get(rec.id) && wantsRestart(rec, rec.state.exitCode)) this.scheduleRestart(rec, 0);
@@ -356,12 +357,13 @@ export class ContainerService {
     this.restartTimers.set(rec.id, t);
   }
 
-  private cancelRestart(id: string): void {
+  /** Cancels a pending restart; the container becomes `exited` unless a start follows at once. */
+  private cancelRestart(id: string, opts: { starting?: boolean } = {}): void {
     const t = this.restartTimers.get(id);
     if (t) clearTimeout(t);
     this.restartTimers.delete(id);
     const rec = this.d.store.get(id);
-    if (rec?.state.status === 'restarting') rec.state.status = 'exited';
+    if (rec?.state.status === 'restarting' && !opts.starting) rec.state.status = 'exited';
   }
 
   /** Resolves when the container is no longer running (at once if it is not). */
@@ -600,7 +602,12 @@ export class ContainerService {
       const st = rec.state.status;
       if (st === 'running' || st === 'paused') {
         const code = this.exits.read(rec.id);
-        if (code !== undefined) continue; // the watcher reports it below
+        if (code !== undefined) {
+          // Exited while berthd was down: record it before the API serves (as Docker's restore
+          // does), rather than leaving it to the watcher, which races with the first requests.
+          await this.onExit(rec.id, code);
+          continue;
+        }
         if (processAlive(rec.state.monitorPid, 'conmon')) continue;
         // Monitor gone without an exit file (host crash, killed monitor).
         this.d.log.warn('container monitor is gone; marking the container exited', { id: rec.id });

@@ -133,6 +133,16 @@ class Daemon implements TestDaemon {
 
 /** Removes what a daemon left on the host. Synchronous so it can run from an exit hook. */
 function cleanupHost(d: { base: string; bridgeName: string; id: string }): void {
+  // Containers left by a failed test: their processes do not name our dirs and outlive their
+  // monitors, and their cgroups stay. `runc delete --force` kills the processes and removes the cgroups.
+  const runcRoot = join(d.base, 'run', 'runc');
+  let runcIds: string[] = [];
+  try {
+    runcIds = readdirSync(runcRoot);
+  } catch {
+    /* no container ever ran */
+  }
+  for (const id of runcIds) spawnSync('runc', ['--root', runcRoot, 'delete', '--force', id], { stdio: 'ignore' });
   // Processes started for this daemon (monitors, containers' runc): found by their command line naming our dirs.
   for (const pid of pidsMentioning(d.base)) {
     try {

@@ -34,7 +34,7 @@ export class ExitWatcher {
   /** Ids with an exit file present. */
   pending(): string[] {
     try {
-      return readdirSync(this.dir).filter((n) => !n.startsWith('.'));
+      return readdirSync(this.dir).filter(isExitFileName);
     } catch {
       return [];
     }
@@ -54,7 +54,7 @@ export class ExitWatcher {
 
   /** Reports id's exit if its file is complete and not reported yet. */
   check(id: string): void {
-    if (this.seen.has(id)) return;
+    if (this.seen.has(id) || !isExitFileName(id)) return;
     const code = this.read(id);
     if (code === undefined) return;
     this.seen.add(id);
@@ -66,4 +66,14 @@ export class ExitWatcher {
     rmSync(join(this.dir, id), { force: true });
     this.seen.delete(id);
   }
+}
+
+/**
+ * conmon writes exit files with glib's g_file_set_contents: into a temporary
+ * `<id>.XXXXXX` first, then renamed to `<id>`. The temporary file is not an
+ * exit: reporting it (and consuming it, which deletes it) made conmon's rename
+ * fail and the container's real exit was lost.
+ */
+function isExitFileName(name: string): boolean {
+  return !name.includes('.');
 }
