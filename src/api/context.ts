@@ -116,22 +116,33 @@ export class RequestContext {
   }
 
   /**
-   * Starts a JSON-lines stream (pull/load/import progress). Docker answers
-   * 200 at once and reports failures inside the stream as
-   * `{"errorDetail":{"message"},"error"}`, so `fail` never changes the status.
+   * A JSON-lines stream (pull/load/import progress). The 200 goes out with
+   * the first message: a failure before any message is a plain HTTP error
+   * (as dockerd answers `pull` of an unknown image), a later one is reported
+   * inside the stream as `{"errorDetail":{"message"},"error"}`.
    */
   jsonStream(): JsonStream {
-    this.res.writeHead(200, { 'Content-Type': 'application/json' });
     const res = this.res;
+    const head = () => {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
+    };
     return {
       write(obj: unknown): void {
+        head();
         if (!res.writableEnded) res.write(JSON.stringify(obj) + '\r\n');
       },
       fail(err: unknown): void {
-        const { message } = errorReply(err);
+        const { status, message } = errorReply(err);
+        if (!res.headersSent) {
+          const body = JSON.stringify({ message }) + '\n';
+          res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+          res.end(body);
+          return;
+        }
         if (!res.writableEnded) res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
       },
       end(): void {
+        head();
         if (!res.writableEnded) res.end();
       },
       get closed(): boolean {

@@ -17,7 +17,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { invalidParameter } from '../errdefs/errdefs.js';
+import { EngineError, invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import { decompressor, sniff } from './compression.js';
 import { sha256Digest } from './content-store.js';
 import type { ImageService } from './image-service.js';
@@ -59,7 +59,9 @@ export async function loadArchive(svc: ImageService, input: Readable, ev: LoadEv
   const links = new Map<string, string>();
   const written: string[] = [];
   try {
-    await readArchive(svc, input, files, links, written);
+    await readArchive(svc, input, files, links, written).catch((e: unknown) => {
+      throw e instanceof EngineError ? e : invalidParameter(`invalid archive: ${messageOf(e)} (is this a tar archive made by docker save?)`);
+    });
     const resolve = (p: string): ArchiveFile => {
       let path = posix.normalize(p);
       for (let i = 0; i < 16 && links.has(path); i++) path = links.get(path)!;
