@@ -27,7 +27,8 @@ import { capabilityBoundingMask } from '../sys/host.js';
 import { conflict } from '../errdefs/errdefs.js';
 import { eventRoutes } from '../api/routes/events.js';
 import { VolumeService } from '../volume/service.js';
-import { volumeRoutes } from '../api/routes/volumes.js';
+import { volumeRoutes, toWireVolume } from '../api/routes/volumes.js';
+import { API_VERSION } from '../api/version.js';
 import { ContainerMounts } from './container-mounts.js';
 import { NetworkService } from '../network/service.js';
 import { ContainerNetworking } from './container-network.js';
@@ -144,6 +145,14 @@ export class Daemon {
     // Health checks of containers that kept running while the daemon was away.
     for (const c of store.all()) if (c.state.status === 'running') health.start(c);
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
+    const imageBackend = new DaemonImageBackend(images, events);
+    const containerBackend = new DaemonContainerBackend(
+      containers,
+      images,
+      paths,
+      { networkSettings: (rec) => networking.networkSettings(rec), ports: (rec) => networking.ports(rec), execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mounts.view(rec) },
+      images.tmpDir,
+    );
     const system = new DaemonSystemBackend({
       id,
       root: cfg.root,
@@ -157,6 +166,19 @@ export class Daemon {
         const paused = all.filter((c) => c.state.status === 'paused').length;
         return { containers: all.length, running, paused, stopped: all.length - running - paused, images: images.store.all().length };
       },
+      diskUsage: async () => {
+        const ctrs = await containerBackend.list({ all: true, size: true, filters: new Map() });
+        const layerUsers = new Map<string, number>();
+        for (const r of images.store.all()) for (const l of r.layers) layerUsers.set(l.chainID, (layerUsers.get(l.chainID) ?? 0) + 1);
+        const imgs = imageBackend.list({ all: true, filters: new Map(), digests: true, version: API_VERSION }).map((i) => {
+          const rec = images.store.get(i.Id);
+          const shared = rec ? rec.layers.filter((l) => (layerUsers.get(l.chainID) ?? 0) > 1).reduce((n, l) => n + l.size, 0) : 0;
+          return { ...i, SharedSize: shared, Containers: ctrs.filter((c) => c.ImageID === i.Id).length };
+        });
+        const layersSize = images.snapshots.walk().filter((sn) => sn.kind === 'committed').reduce((n, sn) => n + Number(sn.labels['berth.size'] ?? 0), 0);
+        const vols = await Promise.all(volumes.list().map(async (v) => toWireVolume(v, { Size: await volumes.usage(v.name), RefCount: mounts.usersOf(v.name).length })));
+        return { LayersSize: layersSize, Images: imgs, Containers: ctrs, Volumes: vols, BuildCache: [] };
+      },
     });
     const server = new ApiServer({
       socketPath: cfg.socket,
@@ -164,8 +186,8 @@ export class Daemon {
       serverHeader: `Docker/${BERTH_VERSION} (linux)`,
       routes: [
         ...systemRoutes(system),
-        ...imageRoutes(new DaemonImageBackend(images, events)),
-        ...containerRoutes(new DaemonContainerBackend(containers, images, paths, { networkSettings: (rec) => networking.networkSettings(rec), ports: (rec) => networking.ports(rec), execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mounts.view(rec) }, images.tmpDir)),
+        ...imageRoutes(imageBackend),
+        ...containerRoutes(containerBackend),
         ...execRoutes(new DaemonExecBackend(execs)),
         ...eventRoutes(events),
         ...networkRoutes(networking.backend()),

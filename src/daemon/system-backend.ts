@@ -1,6 +1,6 @@
 /** Implements the system routes' Backend: version and info. */
 import type { SystemBackend } from '../api/routes/system.js';
-import type { InfoResponse, VersionResponse } from '../api/types/system.js';
+import type { DiskUsage, InfoResponse, VersionResponse } from '../api/types/system.js';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.js';
 import type { HostFacts } from '../sys/host.js';
 import { BERTH_VERSION } from './build-info.js';
@@ -13,6 +13,7 @@ export interface SystemState {
   runcVersion: string;
   conmonVersion: string;
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number };
+  diskUsage(): Promise<DiskUsage>;
 }
 
 export class DaemonSystemBackend implements SystemBackend {
@@ -38,6 +39,10 @@ export class DaemonSystemBackend implements SystemBackend {
       KernelVersion: h.kernelVersion,
       BuildTime: '',
     };
+  }
+
+  df(): Promise<DiskUsage> {
+    return this.s.diskUsage();
   }
 
   async info(): Promise<InfoResponse> {

@@ -1,12 +1,13 @@
 /** System endpoints: ping, version, info. */
 import type { Route } from '../router.js';
-import type { InfoResponse, VersionResponse } from '../types/system.js';
+import type { DiskUsage, InfoResponse, VersionResponse } from '../types/system.js';
 import { API_VERSION } from '../version.js';
 
 /** What the system routes need from the daemon. */
 export interface SystemBackend {
   version(): VersionResponse;
   info(): Promise<InfoResponse>;
+  df(): Promise<DiskUsage>;
 }
 
 export function systemRoutes(b: SystemBackend): Route[] {
@@ -28,5 +29,6 @@ export function systemRoutes(b: SystemBackend): Route[] {
     { method: 'HEAD', pattern: '/_ping', handler: ping },
     { method: 'GET', pattern: '/version', handler: (ctx) => ctx.json(200, b.version()) },
     { method: 'GET', pattern: '/info', handler: async (ctx) => ctx.json(200, await b.info()) },
+    { method: 'GET', pattern: '/system/df', handler: async (ctx) => ctx.json(200, await b.df()) },
   ];
 }

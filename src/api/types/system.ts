@@ -94,3 +94,12 @@ export interface InfoResponse {
   SecurityOptions: string[];
   Warnings: string[] | null;
 }
+
+/** GET /system/df. */
+export interface DiskUsage {
+  LayersSize: number;
+  Images: import('./images.js').ImageSummary[];
+  Containers: import('./containers.js').ContainerSummary[];
+  Volumes: import('./volumes.js').Volume[];
+  BuildCache: unknown[];
+}
