@@ -50,10 +50,34 @@ step "$BERTH" images
 step "$BERTH" rmi demo/busybox:v1 demo/imported:v1
 step "$BERTH" images
 
+echo
+echo "--- containers ---"
+# Leftovers of an interrupted earlier run would collide with the names below.
+"$BERTH" rm -f demo-web demo-db >/dev/null 2>&1 || true
+"$BERTH" network rm demo-net >/dev/null 2>&1 || true
+"$BERTH" volume rm demo-data >/dev/null 2>&1 || true
+step "$BERTH" run --rm busybox sh -c 'echo "hello from $(hostname), pid $$"; ip -4 addr show eth0 | grep inet'
+step "$BERTH" run -d --name demo-web -p 127.0.0.1:18080:80 busybox sh -c 'while true; do printf "HTTP/1.0 200 OK\r\n\r\nhello from a container\n" | nc -l -p 80; done'
+step "$BERTH" ps
+sleep 0.5
+step curl -s http://127.0.0.1:18080/
+step "$BERTH" exec demo-web sh -c 'echo exec in $(hostname): $(ls / | wc -l) entries in /'
+step "$BERTH" logs demo-web
+step "$BERTH" volume create demo-data
+step "$BERTH" run --rm -v demo-data:/data busybox sh -c 'echo kept > /data/file'
+step "$BERTH" run --rm -v demo-data:/data:ro busybox cat /data/file
+step "$BERTH" network create demo-net
+step "$BERTH" run -d --name demo-db --network demo-net busybox sleep 300
+step "$BERTH" run --rm --network demo-net busybox ping -c1 -W2 demo-db
+step "$BERTH" rm -f demo-web demo-db
+step "$BERTH" network rm demo-net
+step "$BERTH" volume rm demo-data
+step "$BERTH" ps -a
+
 cat <<EOT
 
 berthd keeps running (pid $(cat "$EXEC_ROOT/berthd.pid" 2>/dev/null || echo '?'), log $LOG).
 Use it:      $BERTH -H $BERTH_HOST images      (or: export BERTH_HOST=$BERTH_HOST)
              docker -H $BERTH_HOST images
-Stop it:     kill \$(cat $EXEC_ROOT/berthd.pid)
+Stop it:     kill \$(cat $EXEC_ROOT/berthd.pid)   (it removes its bridge and firewall table when no container runs)
 EOT
