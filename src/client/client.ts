@@ -32,6 +32,13 @@ export interface RequestOptions {
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
+/**
+ * The Host header docker clients send over unix sockets. Setting it ourselves
+ * (setHost: false) also spares Node's IPv6 check of a host name, whose regular
+ * expression costs milliseconds to compile at every CLI start.
+ */
+const HOST_HEADER = 'api.moby.localhost';
+
 export class Client {
   readonly socketPath: string;
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -62,7 +69,9 @@ export class Client {
       if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
     }
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers, agent: this.agent }, resolve);
+      // servername '' keeps the agent from checking the host name for TLS SNI (the same costly IPv6 regex).
+      const opts = { socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false, servername: '', agent: this.agent };
+      const req = http.request(opts as http.RequestOptions, resolve);
       req.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') {
           reject(
@@ -94,7 +103,7 @@ export class Client {
       headers['Content-Length'] = String(body.length);
     }
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers });
+      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false });
       req.on('upgrade', (res, socket, head) => {
         const ct = String(res.headers['content-type'] ?? '');
         resolve({ socket, head, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined });
