@@ -27,6 +27,8 @@ const FAMILIES: [words: string[], load: () => Promise<Registrar>][] = [
   [['network'], async () => (await import('./commands/networks.js')).registerNetworkCommands],
   [['port'], async () => (await import('./commands/port.js')).registerPortCommand],
   [['volume'], async () => (await import('./commands/volumes.js')).registerVolumeCommands],
+  // registries (issue 7): pull, push, login, logout, and `image pull|push`
+  [['pull', 'push', 'login', 'logout', 'image'], async () => (await import('./commands/registry.js')).registerRegistryCommands],
 ];
 
 /** The registrars for a command line: its family, or all of them (help, unknown words). */
@@ -114,8 +116,22 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * Resolves when what was written to s has been handed to the OS. Writes to a
+ * pipe are asynchronous: exiting before they complete loses the tail of the
+ * output (`berth logs c | sha256sum`).
+ */
+function flushed(s: NodeJS.WriteStream): Promise<void> {
+  if (s.destroyed || s.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    s.once('error', () => resolve());
+    s.write('', () => resolve());
+  });
+}
+
 main().then(
-  (code) => {
+  async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
     // Exit now: a stdin left open by an attach session would keep the process alive.
     process.exit(code);
   },

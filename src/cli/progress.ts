@@ -19,13 +19,16 @@ export class ProgressDisplay {
       this.write(m.stream);
       return;
     }
-    const hasProgress = m.progress !== undefined || m.progressDetail?.total !== undefined;
+    if (m.aux !== undefined) return; // push's result: for callers, not for the display
+    // docker's jsonmessage: a progress bar exists when current or total is positive.
+    const d = m.progressDetail;
+    const hasProgress = d !== undefined ? (d.current ?? 0) > 0 || (d.total ?? 0) > 0 : m.progress !== undefined;
     if (!this.tty) {
       if (hasProgress) return;
       this.write(`${m.id ? `${m.id}: ` : ''}${m.status ?? ''}\n`);
       return;
     }
-    const text = `${m.id ? `${m.id}: ` : ''}${m.status ?? ''}${m.progress ? ` ${m.progress}` : ''}`;
+    const text = `${m.id ? `${m.id}: ` : ''}${m.status ?? ''}${hasProgress && m.progress ? ` ${m.progress}` : ''}`;
     if (!m.id) {
       this.write(`${text}\n`);
       this.count++;

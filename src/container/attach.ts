@@ -33,6 +33,8 @@ export interface AttachHandle {
 
 const PIPE_STDOUT = 2;
 const PIPE_STDERR = 3;
+/** conmon reads each stdin packet into a 32 KiB buffer (CONN_SOCK_BUF_SIZE): the rest of a larger one is lost. */
+const MAX_STDIN_PACKET = 32768;
 
 /** One client's connection to a monitor's attach socket. */
 export class AttachSession implements AttachHandle {
@@ -68,15 +70,19 @@ export class AttachSession implements AttachHandle {
       else if (pkt[0] === PIPE_STDERR && this.opts.stderr) this.sink.output(2, data);
     });
     conn.onClose(() => this.end());
-    for (const b of this.queued) void conn.write(b);
+    for (const b of this.queued) this.send(conn, b);
     this.queued = [];
     if (this.stdinClosed) conn.end();
   }
 
   write(data: Buffer): void {
     if (!this.opts.stdin || this.stdinClosed || this.ended) return;
-    if (this.conn) void this.conn.write(data);
+    if (this.conn) this.send(this.conn, data);
     else this.queued.push(data);
+  }
+
+  private send(conn: PacketConn, data: Buffer): void {
+    for (let off = 0; off < data.length; off += MAX_STDIN_PACKET) void conn.write(data.subarray(off, off + MAX_STDIN_PACKET));
   }
 
   closeStdin(): void {

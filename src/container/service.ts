@@ -226,7 +226,9 @@ export class ContainerService {
         monitorLog: `${bundle}/conmon.log`,
         terminal: rec.spec.tty,
         stdin: rec.spec.openStdin,
-        leaveStdinOpen: rec.spec.openStdin && !rec.spec.stdinOnce,
+        // Docker closes stdin after the first client only without a TTY (StdinOnce): with one,
+        // detaching (ctrl-p ctrl-q) must leave the terminal open for the next `attach`.
+        leaveStdinOpen: rec.spec.openStdin && (!rec.spec.stdinOnce || rec.spec.tty),
         ...(rec.spec.logConfig.config['max-size'] ? { logSizeMax: Number(rec.spec.logConfig.config['max-size']) } : {}),
       });
       monitorStarted = true;

@@ -23,6 +23,8 @@ export interface BindSpec {
   readOnly: boolean;
   /** Remaining mode options (z, Z, nocopy, propagation) as given. */
   options: string[];
+  /** The whole mode as given (`ro,z`; "" for none), Docker's MountPoint.Mode; absent in records made before it was kept. */
+  mode?: string;
 }
 
 export interface MountRequest {

@@ -257,9 +257,10 @@ export class DaemonContainerBackend implements ContainerBackend {
             output: (s, d) => stream.write(s, d),
             end: () => stream.end(),
           });
-          const scanner = new DetachScanner(keys);
+          // Detach keys apply only with a TTY, as in Docker: piped stdin goes through untouched.
+          const scanner = r.spec.tty ? new DetachScanner(keys) : undefined;
           stream.onInput((d) => {
-            const { forward, detach } = scanner.feed(d);
+            const { forward, detach } = scanner ? scanner.feed(d) : { forward: d, detach: false };
             if (forward.length) handle.write(forward);
             if (detach) {
               handle.detach();

@@ -17,7 +17,7 @@ import type {
 } from '../api/types/containers.js';
 import { bodySchema } from '../api/validate.js';
 import { statusText } from '../container/status.js';
-import type { ContainerRecord, ContainerSpec, MountRequest, RestartPolicyName } from '../container/types.js';
+import type { BindSpec, ContainerRecord, ContainerSpec, MountRequest, RestartPolicyName } from '../container/types.js';
 import type { ImageConfigFile } from '../image/oci.js';
 
 const strArr = { type: ['array', 'null'], items: { type: 'string' } };
@@ -144,9 +144,15 @@ function binds(list: readonly string[]): ContainerSpec['binds'] {
         throw invalidParameter(`invalid mode: ${o}`);
       }
     }
-    if (!parts[1].startsWith('/')) throw invalidParameter(`invalid volume specification: '${b}': invalid mount config for type "bind": invalid mount path: '${parts[1]}' mount path must be absolute`);
-    return { source: parts[0], target: parts[1], readOnly: opts.includes('ro'), options: opts.filter((o) => o !== 'ro' && o !== 'rw') };
+    const type = parts[0].startsWith('/') ? 'bind' : 'volume';
+    if (!parts[1].startsWith('/')) throw invalidParameter(`invalid volume specification: '${b}': invalid mount config for type "${type}": invalid mount path: '${parts[1]}' mount path must be absolute`);
+    return { source: parts[0], target: parts[1], readOnly: opts.includes('ro'), options: opts.filter((o) => o !== 'ro' && o !== 'rw'), mode: parts[2] ?? '' };
   });
+}
+
+/** A bind's mode as given (`ro,z`), Docker's MountPoint.Mode; rebuilt for records made before it was kept. */
+export function bindMode(b: BindSpec): string {
+  return b.mode ?? [...(b.readOnly ? ['ro'] : []), ...b.options].join(',');
 }
 
 /**
@@ -192,7 +198,9 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
   const oomScoreAdj = h.OomScoreAdj ?? 0;
   if (oomScoreAdj < -1000 || oomScoreAdj > 1000) throw invalidParameter(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   const networkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
-  const endpoint = req.NetworkingConfig?.EndpointsConfig?.[networkMode];
+  // Clients key the endpoint by the mode as they sent it: docker's CLI says "default" without --network.
+  const endpoints = req.NetworkingConfig?.EndpointsConfig ?? {};
+  const endpoint = endpoints[networkMode] ?? (networkMode === 'bridge' ? (endpoints[h.NetworkMode || 'default'] ?? endpoints.default) : undefined);
   const hc = req.Healthcheck ?? undefined;
   const imgHc = ic.Healthcheck;
   const test = hc?.Test ?? imgHc?.Test;
@@ -326,7 +334,7 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
   const s = rec.spec;
   const r = s.resources;
   return {
-    Binds: s.binds.length ? s.binds.map((b) => `${b.source}:${b.target}${b.readOnly || b.options.length ? `:${[...(b.readOnly ? ['ro'] : []), ...b.options].join(',')}` : ''}`) : null,
+    Binds: s.binds.length ? s.binds.map((b) => `${b.source}:${b.target}${bindMode(b) ? `:${bindMode(b)}` : ''}`) : null,
     ContainerIDFile: '',
     LogConfig: { Type: s.logConfig.type, Config: s.logConfig.config },
     NetworkMode: s.networkMode,

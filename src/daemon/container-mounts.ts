@@ -16,6 +16,7 @@ import type { SpecMount } from '../runtime/spec/build.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Logger } from '../util/log.js';
 import type { VolumeService } from '../volume/service.js';
+import { bindMode } from './container-convert.js';
 import { withRootfs } from './container-files.js';
 
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
@@ -27,6 +28,8 @@ export class ContainerMounts {
     private readonly snapshots: Snapshotter,
     private readonly tmpDir: string,
     private readonly log: Logger,
+    /** Read-only binds are made read-only recursively ("rro"), where the kernel and runc allow it. */
+    private readonly recursiveReadOnly = false,
   ) {}
 
   /** Containers (any state) whose mounts name the volume. */
@@ -38,8 +41,8 @@ export class ContainerMounts {
     const points: MountPointRecord[] = [];
     const fresh: string[] = [];
     const add = (m: MountPointRecord) => {
-      if (!posix.isAbsolute(m.destination)) throw invalidParameter(`invalid mount config: invalid mount path: '${m.destination}' mount path must be absolute`);
-      if (m.destination === '/') throw invalidParameter('invalid mount config: destination can\'t be \'/\'');
+      if (!posix.isAbsolute(m.destination)) throw invalidParameter(`invalid mount config for type "${m.type}": invalid mount path: '${m.destination}' mount path must be absolute`);
+      if (posix.normalize(m.destination) === '/') throw invalidParameter(`invalid mount config for type "${m.type}": invalid specification: destination can't be '/'`);
       const i = points.findIndex((p) => posix.normalize(p.destination) === posix.normalize(m.destination));
       if (i >= 0) throw invalidParameter(`Duplicate mount point: ${m.destination}`);
       points.push(m);
@@ -54,13 +57,20 @@ export class ContainerMounts {
     try {
       for (const from of s.volumesFrom) {
         const [ref, mode] = from.split(':');
-        if (mode && mode !== 'ro' && mode !== 'rw') throw invalidParameter(`invalid mode for volumes-from: ${mode}`);
-        const other = this.store.resolve(ref!);
-        for (const m of other.mountPoints) add({ ...m, rw: mode ? mode === 'rw' : m.rw });
+        if (mode && mode !== 'ro' && mode !== 'rw') throw invalidParameter(`invalid mode: ${mode}`);
+        let other: ContainerRecord;
+        try {
+          other = this.store.resolve(ref!);
+        } catch (e) {
+          // Docker: a bad --volumes-from is the request's fault (400), not a missing resource (which makes clients pull the image).
+          throw invalidParameter(messageOf(e));
+        }
+        // Docker's copy: read-only if either side says so; the mode string is not copied.
+        for (const m of other.mountPoints) add({ ...m, rw: m.rw && mode !== 'ro', mode: '' });
       }
       for (const b of s.binds) {
         const propagation = b.options.find((o) => PROPAGATIONS.includes(o)) ?? '';
-        const mode = b.options.filter((o) => !PROPAGATIONS.includes(o)).join(',');
+        const mode = bindMode(b);
         if (posix.isAbsolute(b.source)) {
           // -v creates a missing host directory, as Docker does.
           if (!existsSync(b.source)) mkdirSync(b.source, { recursive: true, mode: 0o755 });
@@ -68,7 +78,7 @@ export class ContainerMounts {
         } else {
           const name = await volume(b.source);
           add({ type: 'volume', source: name, destination: b.target, rw: !b.readOnly, mode: mode || 'z', propagation: '' });
-          if (!b.options.includes('nocopy') && fresh.includes(name)) await this.copyUp(rec, name, b.target);
+          if (!b.options.includes('nocopy')) await this.copyUp(rec, name, b.target);
         }
       }
       for (const m of s.mounts) {
@@ -79,7 +89,7 @@ export class ContainerMounts {
         } else if (m.type === 'volume') {
           const name = await volume(m.source, { ...(m.volumeLabels ? { labels: m.volumeLabels } : {}), ...(m.volumeDriverOptions ? { driverOpts: m.volumeDriverOptions } : {}) });
           add({ type: 'volume', source: name, destination: m.target, rw: !m.readOnly, mode: 'z', propagation: '' });
-          if (!m.noCopy && fresh.includes(name)) await this.copyUp(rec, name, m.target);
+          if (!m.noCopy) await this.copyUp(rec, name, m.target);
         } else {
           add({ type: 'tmpfs', source: '', destination: m.target, rw: !m.readOnly, mode: '', propagation: '', ...(m.tmpfsSize ? { tmpfsSize: m.tmpfsSize } : {}), ...(m.tmpfsMode ? { tmpfsMode: m.tmpfsMode } : {}) });
         }
@@ -100,11 +110,24 @@ export class ContainerMounts {
     await this.store.save(rec);
   }
 
-  /** Fills a new volume with what the image has at dest (Docker's copy-up). */
+  /**
+   * Fills an empty volume with what the image has at dest (Docker's copy-up,
+   * done at create for every volume mount but --volumes-from's, unless
+   * nocopy; a volume with content is left alone). A volume that is a mount
+   * (type/device options) is mounted for the copy, as Docker does.
+   */
   private async copyUp(rec: ContainerRecord, name: string, dest: string): Promise<void> {
     await withRootfs(this.snapshots, { ...rec, state: { ...rec.state, status: 'created' } }, '', this.tmpDir, async (root) => {
       const src = resolveInRoot(root, dest);
-      if (existsSync(src) && statSync(src).isDirectory()) await this.volumes.copyUp(name, src);
+      if (!existsSync(src) || !statSync(src).isDirectory()) return;
+      const o = this.volumes.get(name).options;
+      const isMount = !!(o && (o['type'] || o['device']));
+      if (isMount) await this.volumes.acquire(name, rec.id);
+      try {
+        await this.volumes.copyUp(name, src);
+      } finally {
+        if (isMount) await this.volumes.release(name, rec.id);
+      }
     });
   }
 
@@ -119,7 +142,7 @@ export class ContainerMounts {
       let source = m.source;
       if (m.type === 'volume') source = await this.volumes.acquire(m.source, rec.id);
       else if (!existsSync(source)) throw invalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
-      out.push({ destination: m.destination, type: 'bind', source, options: ['rbind', m.rw ? 'rw' : 'ro', m.propagation || 'rprivate'] });
+      out.push({ destination: m.destination, type: 'bind', source, options: ['rbind', m.rw ? 'rw' : this.recursiveReadOnly ? 'rro' : 'ro', m.propagation || 'rprivate'] });
     }
     return out;
   }

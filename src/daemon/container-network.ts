@@ -4,6 +4,7 @@
  * legacy --link variables, and the network parts of inspect, ps and the
  * network endpoints.
  */
+import { promises as fs } from 'node:fs';
 import type { Filters } from '../api/filters.js';
 import type { NetworkBackend } from '../api/routes/networks.js';
 import type { EndpointSettings, NetworkSettings, Port, PortMap } from '../api/types/containers.js';
@@ -82,6 +83,14 @@ export class ContainerNetworking {
 
   private async writeEtc(rec: ContainerRecord, eps: Endpoint[]): Promise<void> {
     const s = rec.spec;
+    const joined = s.networkMode.startsWith('container:') ? this.store.tryResolve(s.networkMode.slice('container:'.length)) : undefined;
+    if (joined) {
+      // Docker shares the other container's hosts and resolv.conf with a container joining its
+      // namespace: its addresses, and its network's DNS server (the host's resolvers cannot see its names).
+      const [hosts, resolv] = await Promise.all([fs.readFile(this.paths.hosts(joined.id), 'utf8'), fs.readFile(this.paths.resolvConf(joined.id), 'utf8')]);
+      await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv }, { inPlace: true });
+      return;
+    }
     const entries: HostsEntry[] = [];
     for (const l of this.links(rec)) {
       const ip = this.net.endpoints(l.target.id)[0]?.ip;

@@ -38,14 +38,19 @@ import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
 import { ImageService } from '../image/image-service.js';
 import { OverlaySnapshotter } from '../snapshot/overlay.js';
-import { hostFacts, toolVersion } from '../sys/host.js';
+import { hostFacts, supportsRecursiveReadOnly, toolVersion } from '../sys/host.js';
 import type { Logger } from '../util/log.js';
 import { BERTH_VERSION } from './build-info.js';
 import { DaemonImageBackend } from './image-backend.js';
 import { DaemonSystemBackend } from './system-backend.js';
+import { DEFAULT_CERTS_DIR, RegistryService, type RegistrySettings } from '../image/registry/service.js';
+import { registryRoutes } from '../api/routes/registry.js';
+import { DaemonRegistryBackend } from './registry-backend.js';
 
 export interface DaemonConfig {
   root: string;
+  /** Registry mirrors, insecure registries, certificates dir (issue 7); defaults when absent. */
+  registry?: RegistrySettings;
   execRoot: string;
   socket: string;
   bridgeSubnet?: string;
@@ -61,6 +66,7 @@ export class Daemon {
     private readonly health: HealthChecker,
     readonly events: EventBus,
     private readonly network: NetworkService,
+    private readonly registries: RegistryService,
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -71,12 +77,15 @@ export class Daemon {
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
     const content = new ContentStore(join(cfg.root, 'content'));
     const images = await ImageService.open(cfg.root, content, snapshots, log);
+    // --- registries (issue 7) ---
+    const registries = new RegistryService(cfg.registry ?? { mirrors: [], insecure: [], certsDir: DEFAULT_CERTS_DIR }, log);
+    const registryBackend = new DaemonRegistryBackend(images, registries, events, log);
     const paths = new ContainerPaths(cfg.root, cfg.execRoot);
     const store = await ContainerStore.open(join(cfg.root, 'containers'));
     const volumes = await VolumeService.open(cfg.root, log, {
       onEvent: (action, name, attributes) => events.publish({ type: 'volume', action, actor: { id: name, attributes } }),
     });
-    const mounts = new ContainerMounts(volumes, store, snapshots, images.tmpDir, log);
+    const mounts = new ContainerMounts(volumes, store, snapshots, images.tmpDir, log, await supportsRecursiveReadOnly());
     const network = await NetworkService.open(
       { root: cfg.root, bridgeName: cfg.bridgeName, ...(cfg.bridgeSubnet ? { bridgeSubnet: cfg.bridgeSubnet } : {}), table: cfg.bridgeName === 'berth0' ? 'berth' : `berth_${cfg.bridgeName}` },
       log,
@@ -145,7 +154,7 @@ export class Daemon {
     // Health checks of containers that kept running while the daemon was away.
     for (const c of store.all()) if (c.state.status === 'running') health.start(c);
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
-    const imageBackend = new DaemonImageBackend(images, events);
+    const imageBackend = new DaemonImageBackend(images, events, registryBackend);
     const containerBackend = new DaemonContainerBackend(
       containers,
       images,
@@ -160,6 +169,7 @@ export class Daemon {
       host: hostFacts(),
       runcVersion,
       conmonVersion,
+      registry: registries.info(),
       counts: () => {
         const all = store.all();
         const running = all.filter((c) => c.state.status === 'running' || c.state.status === 'restarting').length;
@@ -187,6 +197,7 @@ export class Daemon {
       routes: [
         ...systemRoutes(system),
         ...imageRoutes(imageBackend),
+        ...registryRoutes(registryBackend),
         ...containerRoutes(containerBackend),
         ...execRoutes(new DaemonExecBackend(execs)),
         ...eventRoutes(events),
@@ -202,7 +213,7 @@ export class Daemon {
     });
     await server.listen();
     log.info('berthd is serving the API', { socket: cfg.socket, root: cfg.root, version: BERTH_VERSION });
-    return new Daemon(server, images, containers, health, events, network);
+    return new Daemon(server, images, containers, health, events, network, registries);
   }
 
   /** Stops serving. Containers keep running under their monitors (live restore). */
@@ -213,6 +224,7 @@ export class Daemon {
     this.events.close();
     await this.server.close();
     await this.network.close();
+    this.registries.close();
   }
 }
 

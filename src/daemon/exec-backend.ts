@@ -41,12 +41,13 @@ export class DaemonExecBackend implements ExecBackend {
     return {
       tty: b.Tty ?? s.config.tty,
       run: (stream) => {
-        const scanner = new DetachScanner(parseDetachKeys(s.config.detachKeys));
+        // Detach keys apply only with a TTY, as in Docker: piped stdin goes through untouched.
+        const scanner = (b.Tty ?? s.config.tty) ? new DetachScanner(parseDetachKeys(s.config.detachKeys)) : undefined;
         const pending: Buffer[] = [];
         let handle: Awaited<ReturnType<ExecService['start']>>;
         let inputEnded = false;
         stream.onInput((d) => {
-          const { forward, detach } = scanner.feed(d);
+          const { forward, detach } = scanner ? scanner.feed(d) : { forward: d, detach: false };
           if (forward.length) {
             if (handle) handle.write(forward);
             else pending.push(forward);

@@ -25,6 +25,8 @@ export class DaemonImageBackend implements ImageBackend {
   constructor(
     private readonly svc: ImageService,
     private readonly events: EventBus,
+    /** Pulls from registries (registry-backend.ts). */
+    private readonly registry?: { pull(p: PullParams, out: JsonStream): Promise<void> },
   ) {}
 
   private emit(action: string, id: string, name: string): void {
@@ -202,9 +204,10 @@ export class DaemonImageBackend implements ImageBackend {
     this.emit('import', id, ref ? ref.familiarString() : id);
   }
 
-  async pull(p: PullParams, _out: JsonStream): Promise<void> {
-    const ref = parseNormalizedNamed(p.fromImage);
-    throw notImplemented(`cannot pull ${ref.familiarName()}: pulling from registries is not available in this version of berth`);
+  // --- registry pull (issue 7): implemented by the registry backend ---
+  async pull(p: PullParams, out: JsonStream): Promise<void> {
+    if (!this.registry) throw notImplemented(`cannot pull ${parseNormalizedNamed(p.fromImage).familiarName()}: no registry client configured`);
+    await this.registry.pull(p, out);
   }
 
   async load(body: Readable, quiet: boolean, out: JsonStream): Promise<void> {

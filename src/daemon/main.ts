@@ -6,6 +6,13 @@ import { messageOf } from '../errdefs/errdefs.js';
 import { createLogger } from '../util/log.js';
 import { BERTH_VERSION } from './build-info.js';
 import { Daemon, type DaemonConfig } from './daemon.js';
+import { DEFAULT_CERTS_DIR, parseRegistrySettings, type RegistrySettings } from '../image/registry/service.js';
+
+/** Registry flags, checked now so that a bad one stops berthd before it starts. */
+function checkedRegistrySettings(r: RegistrySettings): RegistrySettings {
+  parseRegistrySettings(r);
+  return r;
+}
 
 const USAGE = `Usage:  berthd [OPTIONS]
 
@@ -19,6 +26,12 @@ Options:
       --bridge-subnet CIDR   Subnet of the default bridge (default 172.17.0.0/16,
                              or the next free /16 when that one is in use)
       --bridge-name NAME     Device name of the default bridge (default "berth0")
+      --registry-mirror URL  A Docker Hub mirror to pull from first (repeatable)
+      --insecure-registry R  A registry (host[:port] or CIDR) that may be reached
+                             over plain HTTP (repeatable; 127.0.0.0/8 always is)
+      --certs-dir DIR        Per-registry certificates: DIR/<host[:port]>/*.crt
+                             (CAs), *.cert + *.key (client) (default
+                             "/etc/docker/certs.d")
   -D, --debug                Debug logging, with per-request timings
   -v, --version              Print the version and exit
   -h, --help                 Print this help and exit
@@ -33,6 +46,9 @@ function parse(argv: string[]): DaemonConfig | undefined {
       socket: { type: 'string', short: 'H', default: '/run/berth/berth.sock' },
       'bridge-subnet': { type: 'string' },
       'bridge-name': { type: 'string', default: 'berth0' },
+      'registry-mirror': { type: 'string', multiple: true, default: [] },
+      'insecure-registry': { type: 'string', multiple: true, default: [] },
+      'certs-dir': { type: 'string', default: DEFAULT_CERTS_DIR },
       debug: { type: 'boolean', short: 'D', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -55,6 +71,11 @@ function parse(argv: string[]): DaemonConfig | undefined {
     ...(values['bridge-subnet'] ? { bridgeSubnet: values['bridge-subnet'] } : {}),
     bridgeName: values['bridge-name']!,
     debug: values.debug!,
+    registry: checkedRegistrySettings({
+      mirrors: values['registry-mirror'] ?? [],
+      insecure: values['insecure-registry'] ?? [],
+      certsDir: values['certs-dir']!,
+    }),
   };
 }
 

@@ -3,6 +3,7 @@ import type { SystemBackend } from '../api/routes/system.js';
 import type { DiskUsage, InfoResponse, VersionResponse } from '../api/types/system.js';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.js';
 import type { HostFacts } from '../sys/host.js';
+import type { RegistryInfo } from '../image/registry/service.js';
 import { BERTH_VERSION } from './build-info.js';
 
 export interface SystemState {
@@ -12,6 +13,8 @@ export interface SystemState {
   host: HostFacts;
   runcVersion: string;
   conmonVersion: string;
+  /** Registry settings as `info` shows them (mirrors, insecure registries). */
+  registry?: RegistryInfo;
   counts(): { containers: number; running: number; paused: number; stopped: number; images: number };
   diskUsage(): Promise<DiskUsage>;
 }
@@ -88,13 +91,7 @@ export class DaemonSystemBackend implements SystemBackend {
       OSType: 'linux',
       Architecture: h.architecture,
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: {
-        AllowNondistributableArtifactsCIDRs: null,
-        AllowNondistributableArtifactsHostnames: null,
-        InsecureRegistryCIDRs: ['127.0.0.0/8'],
-        IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
-        Mirrors: [],
-      },
+      RegistryConfig: registryConfig(this.s.registry),
       NCPU: h.ncpu,
       MemTotal: h.memTotal,
       GenericResources: null,
@@ -123,4 +120,16 @@ export class DaemonSystemBackend implements SystemBackend {
 
 function goArch(machine: string): string {
   return machine === 'x86_64' ? 'amd64' : machine === 'aarch64' ? 'arm64' : machine;
+}
+
+/** `info`'s RegistryConfig from the daemon's registry settings. */
+function registryConfig(r: RegistryInfo | undefined): InfoResponse['RegistryConfig'] {
+  const info = r ?? { insecureCidrs: ['127.0.0.0/8'], indexConfigs: [{ name: 'docker.io', mirrors: [], secure: true, official: true }], mirrors: [] };
+  return {
+    AllowNondistributableArtifactsCIDRs: null,
+    AllowNondistributableArtifactsHostnames: null,
+    InsecureRegistryCIDRs: info.insecureCidrs,
+    IndexConfigs: Object.fromEntries(info.indexConfigs.map((c) => [c.name, { Name: c.name, Mirrors: c.mirrors, Secure: c.secure, Official: c.official }])),
+    Mirrors: info.mirrors,
+  };
 }

@@ -23,7 +23,7 @@ import { sha256Digest } from './content-store.js';
 import type { ImageService } from './image-service.js';
 import type { LayerRecord } from './image-store.js';
 import { chainIdOf, existingLayer, ingestLayer } from './layer-ingest.js';
-import { MediaType, isGzipMediaType, type Descriptor, type ImageConfigFile, type Index, type Manifest } from './oci.js';
+import { MediaType, isGzipMediaType, isZstdMediaType, type Descriptor, type ImageConfigFile, type Index, type Manifest } from './oci.js';
 import { parseDockerRef, parseNormalizedNamed, type Reference } from './reference.js';
 import { createGunzip } from 'node:zlib';
 
@@ -269,7 +269,7 @@ export function saveArchive(svc: ImageService, items: SaveItem[]): Readable {
         if (seen.has(l.diffID)) continue;
         seen.add(l.diffID);
         const src = await svc.content.openRead(l.blob.digest);
-        const body = isGzipMediaType(l.blob.mediaType) ? src.pipe(createGunzip()) : src;
+        const body = isGzipMediaType(l.blob.mediaType) ? src.pipe(createGunzip()) : isZstdMediaType(l.blob.mediaType) ? src.pipe(decompressor('zstd')!) : src;
         await writeStream(`blobs/sha256/${l.diffID.slice(7)}`, l.tarSize, body);
       }
       const manifest: Manifest = {

@@ -1,11 +1,13 @@
 /**
  * Recognising and undoing layer compression. Layers arrive gzip-compressed
- * (registries, most archives), zstd-compressed (newer OCI images) or plain;
+ * (registries, most archives), zstd-compressed (newer OCI images; through the
+ * zstd tool, see sys/zstd) or plain;
  * import and load accept any of them and tell them apart by magic bytes.
  */
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { invalidParameter } from '../errdefs/errdefs.js';
+import { zstdDecompress } from '../sys/zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'none';
 
@@ -52,7 +54,9 @@ export function decompressor(c: Compression): Transform | undefined {
       return undefined;
     case 'gzip':
       return createGunzip();
+    case 'zstd':
+      return zstdDecompress();
     default:
-      throw invalidParameter(`${c}-compressed data is not supported (use gzip, or uncompressed tar)`);
+      throw invalidParameter(`${c}-compressed data is not supported (use gzip, zstd, or uncompressed tar)`);
   }
 }

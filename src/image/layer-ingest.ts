@@ -107,10 +107,13 @@ export async function ingestLayer(deps: IngestDeps, input: Readable, opts: Inges
     if (flowResult.status === 'rejected') throw flowResult.reason;
 
     const diffID = 'sha256:' + tarTap.hash.digest('hex');
+    // The blob is checked (and published) first: a blob that is not the one
+    // announced is the error to report, not the diff ID it then fails. A
+    // published blob whose layer fails is the caller's to remove (pull does).
+    const blob = writer ? await writer.commit(opts.expectedBlob) : (opts.keep as { stored: Descriptor }).stored;
     if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffID) {
       throw invalidParameter(`layer content does not match its diff ID: expected ${opts.expectedDiffId}, got ${diffID}`);
     }
-    const blob = writer ? await writer.commit(opts.expectedBlob) : (opts.keep as { stored: Descriptor }).stored;
     const chainID = chainIdOf(opts.parent, diffID);
     const size = unpackResult.value.bytes;
     if (deps.snapshots.stat(chainID)) {

@@ -335,6 +335,42 @@ describe('DnsServer robustness', () => {
       await server.close();
     }
   });
+
+  it('clients outside `allow` get REFUSED (UDP) or a closed connection (TCP), and nothing is looked up or forwarded', async () => {
+    const upstream = new FakeUpstream();
+    const up = await upstream.start();
+    const lookedUp: string[] = [];
+    let open = false;
+    const server = new DnsServer({
+      listen: { address: '127.0.0.1', port: 0 },
+      lookup: (name) => (lookedUp.push(name), NAMES[name] ?? []),
+      upstream: [`127.0.0.1:${up}`],
+      allow: (ip) => open && ip === '127.0.0.1',
+    });
+    const { port } = await server.start();
+    try {
+      const refused = await askUdp(port, query('web'));
+      assert.equal(rcode(refused), 'REFUSED');
+      assert.deepEqual(refused.answers, []);
+      assert.equal(rcode(await askUdp(port, query('example.test'))), 'REFUSED');
+      const closed = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        s.on('data', () => resolve(false));
+        s.on('close', () => resolve(true));
+        s.write(Buffer.concat([Buffer.from([0, query('web').length]), query('web')]));
+      });
+      assert.ok(closed, 'a refused TCP client got an answer');
+      assert.deepEqual(lookedUp, []);
+      assert.deepEqual(upstream.seen, []);
+      open = true;
+      assert.deepEqual(aData(await askUdp(port, query('web'))), ['10.88.0.2']);
+      assert.deepEqual([...(await askTcp(port, [query('db')])).values()].map(aData), [['10.88.0.3']]);
+    } finally {
+      await server.close();
+      await upstream.close();
+    }
+  });
 });
 
 describe('upstream parsing', () => {

@@ -34,6 +34,12 @@ export interface DnsServerOptions {
   reverseLookup?: (ip: string) => string[];
   /** Resolvers: "10.0.0.1", "127.0.0.53:53", "[::1]:5353", "::1". */
   upstream: string[];
+  /**
+   * Which clients are served (default: all). Others get REFUSED over UDP and
+   * a closed connection over TCP: the server listens on a host address that
+   * other networks and other hosts can reach, and must not answer them.
+   */
+  allow?: (clientAddress: string) => boolean;
   /** Per upstream attempt, in ms (default 4000, Docker's). */
   timeoutMs?: number;
   /** TTL of the answers we make (default 600, Docker's). */
@@ -51,6 +57,7 @@ export interface Upstream {
 const RCODE_FORMERR = 1;
 const RCODE_SERVFAIL = 2;
 const RCODE_NOTIMP = 4;
+const RCODE_REFUSED = 5;
 const OPCODE_QUERY = 0;
 const TCP_IDLE_MS = 10_000;
 
@@ -116,7 +123,7 @@ function errorReply(query: Buffer, rcode: number): Buffer | undefined {
 }
 
 export class DnsServer {
-  readonly #opts: Required<Omit<DnsServerOptions, 'reverseLookup' | 'upstream'>> & Pick<DnsServerOptions, 'reverseLookup'>;
+  readonly #opts: Required<Omit<DnsServerOptions, 'reverseLookup' | 'upstream' | 'allow'>> & Pick<DnsServerOptions, 'reverseLookup' | 'allow'>;
   #upstreamSpecs: readonly string[] = [];
   #upstream: Upstream[] = [];
   #udp: dgram.Socket | undefined;
@@ -132,6 +139,7 @@ export class DnsServer {
       listen: opts.listen,
       lookup: opts.lookup,
       reverseLookup: opts.reverseLookup,
+      allow: opts.allow,
       timeoutMs: opts.timeoutMs ?? 4000,
       ttl: opts.ttl ?? 600,
       maxConcurrent: opts.maxConcurrent ?? 1024,
@@ -356,7 +364,16 @@ export class DnsServer {
     });
   }
 
+  #allowed(address: string | undefined): boolean {
+    return !this.#opts.allow || (!!address && this.#opts.allow(address.replace(/^::ffff:/, '')));
+  }
+
   #onUdp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (!this.#allowed(rinfo.address)) {
+      const refused = errorReply(msg, RCODE_REFUSED);
+      if (refused && this.#udp) this.#udp.send(refused, rinfo.port, rinfo.address, () => {});
+      return;
+    }
     this.handle(msg, 'udp').then(
       (resp) => {
         if (resp && this.#udp) this.#udp.send(resp, rinfo.port, rinfo.address, () => {});
@@ -366,7 +383,7 @@ export class DnsServer {
   }
 
   #onTcp(sock: net.Socket): void {
-    if (this.#closed) {
+    if (this.#closed || !this.#allowed(sock.remoteAddress)) {
       sock.destroy();
       return;
     }

@@ -205,10 +205,14 @@ export class NetworkService {
   }
 
   private async startDns(n: NetworkRecord): Promise<void> {
+    const subnet = parseCidr(n.subnet);
     const server = new DnsServer({
       listen: { address: n.gateway, port: 53 },
       lookup: (name) => this.lookupName(n.id, name),
-      upstream: hostResolvers(),
+      // Internal networks have no way out, DNS forwarding included (as Docker since 26.0).
+      upstream: n.internal ? [] : hostResolvers(),
+      // Only this network's containers: the gateway address is reachable from other networks and hosts.
+      allow: (ip) => subnet.contains(ip),
     });
     try {
       await server.start();
@@ -409,12 +413,13 @@ export class NetworkService {
       for (const b of list.length ? list : [{ hostIp: '', hostPort: '' }]) {
         const hostIp = b.hostIp === '0.0.0.0' ? '' : b.hostIp;
         if (hostIp.includes(':')) continue; // IPv6 bindings: not supported, Docker also skips them without IPv6
-        let hostPort = b.hostPort ? Number(b.hostPort.split('-')[0]) : 0;
-        if (hostPort === 0) hostPort = await freePort(proto, hostIp, taken);
+        // `-p 8000-8005:80` gives one container port a host range: Docker takes the first free port in it.
+        const [low = 0, high = low] = b.hostPort ? b.hostPort.split('-').map(Number) : [];
+        let hostPort = 0;
+        if (low === 0) hostPort = await freePort(proto, hostIp, taken);
         else {
-          if (taken.has(`${proto}/${hostPort}`) || !(await portFree(proto, hostIp, hostPort))) {
-            throw conflict(`driver failed programming external connectivity on endpoint ${c.name}: Bind for ${hostIp || '0.0.0.0'}:${hostPort} failed: port is already allocated`);
-          }
+          for (let p = low; p <= high && !hostPort; p++) if (!taken.has(`${proto}/${p}`) && (await portFree(proto, hostIp, p))) hostPort = p;
+          if (!hostPort) throw conflict(`driver failed programming external connectivity on endpoint ${c.name}: Bind for ${hostIp || '0.0.0.0'}:${b.hostPort} failed: port is already allocated`);
         }
         taken.add(`${proto}/${hostPort}`);
         out.push({ proto, containerPort, hostIp, hostPort });
@@ -449,7 +454,11 @@ export class NetworkService {
     if (reqs.some((r) => r.networkId === n.id)) throw forbidden(`endpoint with name ${c.name} already exists in network ${n.name}`);
     const req: EndpointRequest = { networkId: n.id, aliases: opts.aliases, ipv4Address: opts.ipv4Address, links: opts.links };
     if (pid) {
-      const ep = await this.connectEndpoint(c, pid, req, `eth${reqs.length}`, false);
+      // The lowest free ethN: after a disconnect, eth<count> may still be in use.
+      const used = new Set(this.endpoints(c.id).map((e) => e.ifname));
+      let i = 0;
+      while (used.has(`eth${i}`)) i++;
+      const ep = await this.connectEndpoint(c, pid, req, `eth${i}`, false);
       this.state.endpoints.push(ep);
     }
     this.state.attachments[c.id] = [...reqs, req];

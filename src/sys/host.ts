@@ -58,3 +58,20 @@ export function capabilityBoundingMask(): string {
   const status = readFileSync('/proc/self/status', 'utf8');
   return /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
 }
+
+/**
+ * Whether read-only binds can be made read-only recursively (runc's "rro",
+ * mount_setattr(2)), as Docker decides it: Linux 5.12 or later and a runtime
+ * whose `features` list the option. false when either cannot tell.
+ */
+export async function supportsRecursiveReadOnly(runtime = 'runc'): Promise<boolean> {
+  const [major = 0, minor = 0] = os.release().split(/[.-]/).map(Number);
+  if (major < 5 || (major === 5 && minor < 12)) return false;
+  try {
+    const r = await run([runtime, 'features'], { allowFailure: true });
+    if (r.code !== 0) return false;
+    return ((JSON.parse(r.stdout) as { mountOptions?: unknown }).mountOptions as string[] | undefined)?.includes('rro') ?? false;
+  } catch {
+    return false;
+  }
+}

@@ -22,6 +22,8 @@ import type {
 } from '../types/containers.js';
 import type { IdResponse } from '../types/common.js';
 import { bodySchema, type BodySchema } from '../validate.js';
+import { versionAtLeast } from '../version.js';
+import { requireWebSocket, upgradeWebSocket } from '../websocket.js';
 
 export interface LogsQuery {
   follow: boolean;
@@ -246,6 +248,26 @@ export function containerRoutes(b: ContainerBackend): Route[] {
         };
         const session = await b.attach(id(ctx), q);
         session.run(hijack(ctx, session.tty, ctx.hijack?.head));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/containers/{id}/attach/ws',
+      hijack: true,
+      handler: async (ctx) => {
+        requireWebSocket(ctx);
+        // Before 1.42 the websocket always attached all three streams.
+        const all = !versionAtLeast(ctx.version, '1.42');
+        const q: AttachQuery = {
+          stream: ctx.bool('stream'),
+          logs: ctx.bool('logs'),
+          stdin: all || ctx.bool('stdin'),
+          stdout: all || ctx.bool('stdout'),
+          stderr: all || ctx.bool('stderr'),
+          ...(ctx.str('detachKeys') ? { detachKeys: ctx.str('detachKeys')! } : {}),
+        };
+        const session = await b.attach(id(ctx), q);
+        session.run(upgradeWebSocket(ctx, versionAtLeast(ctx.version, '1.28')));
       },
     },
     {

@@ -4,6 +4,7 @@ import { invalidParameter } from '../../errdefs/errdefs.js';
 import type { JsonStream } from '../context.js';
 import type { Filters } from '../filters.js';
 import type { Route } from '../router.js';
+import { streamWithStatus } from './registry.js';
 import type { DeleteResponseItem, HistoryItem, ImageInspect, ImagePruneResponse, ImageSummary } from '../types/images.js';
 
 export interface ImportParams {
@@ -22,6 +23,8 @@ export interface PullParams {
   platform?: string;
   /** The X-Registry-Auth header, base64url JSON. */
   auth?: string;
+  /** Fires when the client goes away: the pull stops and cleans up. */
+  signal?: AbortSignal;
 }
 
 /** What the image routes need from the daemon. */
@@ -54,32 +57,36 @@ export function imageRoutes(b: ImageBackend): Route[] {
         const fromSrc = ctx.str('fromSrc');
         const fromImage = ctx.str('fromImage');
         if (fromSrc === undefined && fromImage === undefined) throw invalidParameter('either fromSrc or fromImage must be given');
-        const out = ctx.jsonStream();
-        try {
-          if (fromSrc !== undefined) {
-            await b.importImage(
-              ctx.req,
-              {
-                fromSrc,
-                changes: ctx.strs('changes'),
-                ...opt('repo', ctx.str('repo')),
-                ...opt('tag', ctx.str('tag')),
-                ...opt('message', ctx.str('message')),
-                ...opt('platform', ctx.str('platform')),
-              },
-              out,
-            );
-          } else {
-            await b.pull(
+        // Registry pull: the stream starts with its first message, so a failure before it gets an HTTP status (as dockerd's).
+        if (fromSrc === undefined) {
+          await streamWithStatus(ctx, (out, signal) =>
+            b.pull(
               {
                 fromImage: fromImage!,
                 ...opt('tag', ctx.str('tag')),
                 ...opt('platform', ctx.str('platform')),
                 ...opt('auth', ctx.req.headers['x-registry-auth'] as string | undefined),
+                signal,
               },
               out,
-            );
-          }
+            ),
+          );
+          return;
+        }
+        const out = ctx.jsonStream();
+        try {
+          await b.importImage(
+            ctx.req,
+            {
+              fromSrc,
+              changes: ctx.strs('changes'),
+              ...opt('repo', ctx.str('repo')),
+              ...opt('tag', ctx.str('tag')),
+              ...opt('message', ctx.str('message')),
+              ...opt('platform', ctx.str('platform')),
+            },
+            out,
+          );
         } catch (e) {
           out.fail(e);
         } finally {

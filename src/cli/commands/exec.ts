@@ -81,7 +81,7 @@ export function registerExecCommand(cli: Cli<CliContext>): void {
         stdin: interactive,
         stdout: process.stdout,
         stderr: process.stderr,
-        ...(interactive ? { detachKeys: keys } : {}),
+        ...(interactive && tty ? { detachKeys: keys } : {}),
         resize: (rows, cols) => void client.json('POST', `/exec/${created.Id}/resize`, { query: { h: rows, w: cols } }).catch(() => {}),
       });
       if (end.detached) return 0;

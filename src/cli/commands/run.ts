@@ -4,6 +4,17 @@ import type { ContainerCreateResponse, ContainerInspect, ContainerWaitResponse }
 import { ApiError, type Client } from '../../client/client.js';
 import { CliError, PROG, type Cli } from '../command.js';
 import type { CliContext } from '../context.js';
+import { pullImage } from './registry.js';
+import { familiarString, parseImageRef, withDefaultTag } from '../image-ref.js';
+
+/** docker's FamiliarString(TagNameOnly(ref)): `busybox:latest`, `localhost:5000/x:latest`. */
+function displayImage(image: string): string {
+  try {
+    return familiarString(withDefaultTag(parseImageRef(image)));
+  } catch {
+    return image;
+  }
+}
 import { CREATE_OPTIONS, RUN_OPTIONS, RunOptionsError, parseRunOptions, runErrorText, type ParsedRun } from '../opts/run-opts.js';
 import { runSession } from '../stream-session.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../stream/detach-keys.js';
@@ -26,18 +37,22 @@ async function createContainer(ctx: CliContext, p: ParsedRun, command: 'run' | '
   const client = ctx.client();
   if (p.cidfile && existsSync(p.cidfile)) throw new CliError(`${PROG}: container ID file found, make sure the other container isn't running or delete ${p.cidfile}`, 125);
   const query = { name: p.name, platform: p.platform };
+  // --- registry pulls (issue 7): --pull always|missing|never, progress on stderr as docker's ---
+  const image = p.request.Image ?? '';
+  const pull = async () =>
+    pullImage(ctx, image, { ...(p.platform ? { platform: p.platform } : {}), ...(p.quiet ? {} : { write: (s: string) => ctx.err(s), tty: process.stderr.isTTY === true }) }).catch(
+      (pe: unknown) => {
+        throw runFailure(command, pe);
+      },
+    );
+  if (p.pull === 'always') await pull();
   let res: ContainerCreateResponse;
   try {
     res = await client.json<ContainerCreateResponse>('POST', '/containers/create', { query, body: p.request });
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404 && /No such image/.test(e.message) && p.pull !== 'never') {
-      const image = p.request.Image ?? '';
-      ctx.err(`Unable to find image '${image.includes(':') || image.includes('@') ? image : `${image}:latest`}' locally\n`);
-      await client.jsonLines('POST', '/images/create', { query: { fromImage: image } }, (m) => {
-        if (!p.quiet && m.status) ctx.err(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
-      }).catch((pe: unknown) => {
-        throw runFailure(command, pe);
-      });
+    if (e instanceof ApiError && e.status === 404 && /No such image/.test(e.message) && p.pull === 'missing') {
+      ctx.err(`Unable to find image '${displayImage(image)}' locally\n`);
+      await pull();
       res = await client.json<ContainerCreateResponse>('POST', '/containers/create', { query, body: p.request }).catch((ce: unknown) => {
         throw runFailure(command, ce);
       });
@@ -107,7 +122,8 @@ async function attachAndStream(a: AttachRun, start?: () => Promise<void>): Promi
       stdin: a.stdin,
       stdout: process.stdout,
       stderr: process.stderr,
-      ...(a.stdin ? { detachKeys: keys } : {}),
+      // As docker: the detach keys are looked for only with a TTY (piped binary stdin may contain them).
+      ...(a.stdin && a.tty ? { detachKeys: keys } : {}),
       resize: (rows, cols) => void a.client.json('POST', `/containers/${a.id}/resize`, { query: { h: rows, w: cols } }).catch(() => {}),
     });
     if (start) {

@@ -83,6 +83,8 @@ function infoText(i: InfoResponse): string {
     ` Debug Mode: ${i.Debug}`,
     ` Experimental: ${i.ExperimentalBuild}`,
     ' Insecure Registries:',
+    // docker's order: insecure registries by name, then the CIDRs.
+    ...Object.values(i.RegistryConfig.IndexConfigs ?? {}).filter((c) => !c.Secure).map((c) => `  ${c.Name}`),
     ...i.RegistryConfig.InsecureRegistryCIDRs.map((c) => `  ${c}`),
     ...(i.RegistryConfig.Mirrors.length ? [' Registry Mirrors:', ...i.RegistryConfig.Mirrors.map((m) => `  ${m}`)] : []),
     ` Live Restore Enabled: ${i.LiveRestoreEnabled}`,

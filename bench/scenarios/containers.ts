@@ -1,0 +1,251 @@
+/** Scenarios 1–4: run --rm, exec, ps/inspect and the API under load, many containers, memory. */
+import { loadTest, sequentialGets } from '../lib/api.js';
+import { alternate, cliArgv, cliRows, cliVariants, engineVariants, statOf, timeCli, type Ctx, type Engine } from '../lib/context.js';
+import { processes, rssKb, sleep, steadyMemAvailableKb } from '../lib/host.js';
+import { stat } from '../lib/stats.js';
+
+export const S1 = '1. run --rm busybox true';
+export const S2 = '2. exec true';
+export const S3 = '3. ps / inspect / API load';
+export const S4 = '4. many containers';
+
+export async function runRm(ctx: Ctx): Promise<void> {
+  const { reps, warmup } = ctx.settings;
+  for (const [name, net] of [
+    ['--network none', ['--network', 'none']],
+    ['default bridge', []],
+  ] as const) {
+    ctx.progress(`  run --rm ${name}`);
+    const samples = await alternate(cliVariants(ctx), reps, warmup, async (v, recorded) => {
+      const r = await timeCli(ctx, cliArgv(ctx, v.client as 'berth CLI' | 'docker CLI', v.engine, ['run', '--rm', ...net, v.engine.busybox, 'true']));
+      if (recorded && v.engine.kind === 'berth') ctx.windows.push({ series: `${v.client}, ${net.length ? '--network none' : 'bridge'}`, t0: r.t0, t1: r.t1 });
+      return r.ms;
+    });
+    ctx.rows.push(...cliRows(ctx, S1, name, samples));
+  }
+}
+
+async function startSleeper(e: Engine, name: string, network = 'none'): Promise<string> {
+  await e.api.remove(name).catch(() => {});
+  const id = await e.api.createContainer(name, ['sleep', '3600'], { image: e.busybox, network });
+  await e.api.start(id);
+  return id;
+}
+
+export async function exec(ctx: Ctx): Promise<void> {
+  const { reps, warmup } = ctx.settings;
+  for (const e of [ctx.berth, ctx.docker]) if (e) await startSleeper(e, 'bench-exec');
+  const samples = await alternate(cliVariants(ctx), reps, warmup, async (v) => (await timeCli(ctx, cliArgv(ctx, v.client as 'berth CLI' | 'docker CLI', v.engine, ['exec', 'bench-exec', 'true']))).ms);
+  ctx.rows.push(...cliRows(ctx, S2, 'exec true in a running container', samples));
+}
+
+/** ps and inspect through the CLIs and the API, and GET /containers/json under concurrent clients. */
+export async function psInspect(ctx: Ctx, count: number, inspectName: string): Promise<void> {
+  const { cliReps, apiReps, loadClients, loadSeconds } = ctx.settings;
+  const label = `${count} container${count === 1 ? '' : 's'}`;
+  for (const [what, args] of [
+    ['ps', ['ps']],
+    ['inspect', ['inspect', inspectName]],
+  ] as const) {
+    const samples = await alternate(cliVariants(ctx), cliReps, 1, async (v) => (await timeCli(ctx, cliArgv(ctx, v.client as 'berth CLI' | 'docker CLI', v.engine, [...args]))).ms);
+    ctx.rows.push(...cliRows(ctx, S3, `${what}, ${label}`, samples));
+  }
+  for (const [what, path] of [
+    ['GET /containers/json (ps)', '/containers/json'],
+    ['GET /containers/{id}/json (inspect)', `/containers/${inspectName}/json`],
+  ] as const) {
+    const samples = new Map<string, number[]>();
+    for (const v of engineVariants(ctx, 'API')) samples.set(v.key, await sequentialGets(v.engine.socket, path, apiReps));
+    const berth = statOf(samples, 'API→berth');
+    const docker = statOf(samples, 'API→docker');
+    ctx.rows.push({ scenario: S3, name: `${what}, ${label}`, client: 'API (1 keep-alive client)', unit: 'ms', better: 'lower', ...(berth ? { berth } : {}), ...(docker ? { docker } : {}) });
+    if (what.startsWith('GET /containers/json') && berth) ctx.facts[`api.ps.${count}`] = berth.median;
+  }
+  const load = new Map<string, Awaited<ReturnType<typeof loadTest>>>();
+  for (const v of engineVariants(ctx, 'API')) load.set(v.engine.kind, await loadTest(v.engine.socket, '/containers/json', loadClients, loadSeconds * 1000));
+  const one = (k: 'berth' | 'docker', f: 'rps' | 'p50' | 'p99') => {
+    const r = load.get(k);
+    return r ? stat([r[f]]) : undefined;
+  };
+  const client = `${loadClients} concurrent clients, ${loadSeconds} s`;
+  for (const [f, name, unit, better] of [
+    ['rps', 'GET /containers/json rate', 'req/s', 'higher'],
+    ['p50', 'GET /containers/json latency p50', 'ms', 'lower'],
+    ['p99', 'GET /containers/json latency p99', 'ms', 'lower'],
+  ] as const) {
+    const b = one('berth', f);
+    const d = one('docker', f);
+    const errors = [...load.values()].reduce((a, r) => a + r.errors, 0);
+    ctx.rows.push({ scenario: S3, name: `${name}, ${label}`, client, unit, better, ...(b ? { berth: b } : {}), ...(d ? { docker: d } : {}), ...(errors && f === 'rps' ? { note: `${errors} errors` } : {}) });
+  }
+}
+
+export async function psOne(ctx: Ctx): Promise<void> {
+  for (const e of [ctx.berth, ctx.docker]) {
+    if (!e) continue;
+    // Exactly one container: the exec scenario's sleeper (started here when that scenario was skipped).
+    const list = await e.api.json<{ Names: string[] }[]>('GET', '/containers/json');
+    if (!list.some((c) => c.Names.includes('/bench-exec'))) await startSleeper(e, 'bench-exec');
+  }
+  await psInspect(ctx, 1, 'bench-exec');
+}
+
+async function createStart(e: Engine, name: string, network: string, cmd: string[]): Promise<{ id: string; ms: number }> {
+  const t0 = performance.now();
+  const id = await e.api.createContainer(name, cmd, { image: e.busybox, network });
+  await e.api.start(id);
+  return { id, ms: performance.now() - t0 };
+}
+
+async function removeAll(e: Engine, ids: string[], workers = 4): Promise<number> {
+  const t0 = performance.now();
+  const queue = [...ids];
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let id = queue.shift(); id; id = queue.shift()) await e.api.remove(id);
+    }),
+  );
+  return performance.now() - t0;
+}
+
+/** Start N detached containers sequentially (engines alternating per container), ps/inspect with N, then N with 10 concurrent starters. */
+export async function manyContainers(ctx: Ctx): Promise<void> {
+  const n = ctx.settings.containers;
+  const engines = [ctx.berth, ...(ctx.docker ? [ctx.docker] : [])];
+  for (const e of engines) await e.api.remove('bench-exec').catch(() => {});
+  const ids = new Map<string, string[]>(engines.map((e) => [e.kind, []]));
+  const lat = new Map<string, number[]>(engines.map((e) => [e.kind, []]));
+  const total = new Map<string, number>(engines.map((e) => [e.kind, 0]));
+  ctx.progress(`  ${n} sequential starts`);
+  for (let i = 0; i < n; i++) {
+    const order = i % 2 === 0 ? engines : [...engines].reverse();
+    for (const e of order) {
+      const r = await createStart(e, `bench-seq-${i}`, 'bridge', ['sleep', '3600']);
+      ids.get(e.kind)!.push(r.id);
+      lat.get(e.kind)!.push(r.ms);
+      total.set(e.kind, total.get(e.kind)! + r.ms);
+    }
+  }
+  const pair = (m: Map<string, number[]>) => ({ berth: stat(m.get('berth')!), ...(ctx.docker ? { docker: stat(m.get('docker')!) } : {}) });
+  ctx.rows.push({ scenario: S4, name: `start ${n} detached (bridge), sequential: per container`, client: 'API (create + start)', unit: 'ms', better: 'lower', ...pair(lat) });
+  ctx.rows.push({
+    scenario: S4,
+    name: `start ${n} detached, sequential: total`,
+    client: 'API (create + start)',
+    unit: 's',
+    better: 'lower',
+    berth: stat([total.get('berth')! / 1000]),
+    ...(ctx.docker ? { docker: stat([total.get('docker')! / 1000]) } : {}),
+  });
+  ctx.progress(`  ps / inspect with ${n}`);
+  await psInspect(ctx, n, `bench-seq-${n - 1}`);
+  ctx.progress(`  removing ${n}`);
+  const rm = new Map<string, number>();
+  for (const e of engines) rm.set(e.kind, await removeAll(e, ids.get(e.kind)!));
+  ctx.rows.push({
+    scenario: S4,
+    name: `rm -f ${n} running containers (4 clients)`,
+    client: 'API',
+    unit: 's',
+    better: 'lower',
+    berth: stat([rm.get('berth')! / 1000]),
+    ...(ctx.docker ? { docker: stat([rm.get('docker')! / 1000]) } : {}),
+  });
+  ctx.progress(`  ${n} starts, 10 concurrent`);
+  const conc = new Map<string, { total: number; lat: number[] }>();
+  for (const e of engines) {
+    const made: string[] = [];
+    const l: number[] = [];
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = next++; i < n; i = next++) {
+          const r = await createStart(e, `bench-conc-${i}`, 'bridge', ['sleep', '3600']);
+          made.push(r.id);
+          l.push(r.ms);
+        }
+      }),
+    );
+    conc.set(e.kind, { total: performance.now() - t0, lat: l });
+    await removeAll(e, made);
+  }
+  ctx.rows.push({
+    scenario: S4,
+    name: `start ${n} detached, 10 concurrent: total`,
+    client: 'API (create + start)',
+    unit: 's',
+    better: 'lower',
+    berth: stat([conc.get('berth')!.total / 1000]),
+    ...(ctx.docker ? { docker: stat([conc.get('docker')!.total / 1000]) } : {}),
+  });
+  ctx.rows.push({
+    scenario: S4,
+    name: `start ${n} detached, 10 concurrent: per container`,
+    client: 'API (create + start)',
+    unit: 'ms',
+    better: 'lower',
+    berth: stat(conc.get('berth')!.lat),
+    ...(ctx.docker ? { docker: stat(conc.get('docker')!.lat) } : {}),
+  });
+}
+
+/** The per-container monitor processes: conmon (berth, `-c <id>`) or containerd-shim-runc-v2 (Docker, `-id <id>`). */
+function monitorRssKb(ids: string[]): { count: number; kb: number } {
+  const want = new Set(ids);
+  let count = 0;
+  let kb = 0;
+  for (const p of processes()) {
+    const bin = p.cmdline[0] ?? '';
+    if (!/conmon$|containerd-shim/.test(bin)) continue;
+    const flag = p.cmdline.findIndex((a) => a === '-c' || a === '-id');
+    if (flag >= 0 && want.has(p.cmdline[flag + 1] ?? '')) {
+      count++;
+      kb += rssKb(p.pid);
+    }
+  }
+  return { count, kb };
+}
+
+/** Host memory per idle container: MemAvailable before and after N `sleep` containers (--network none), one engine at a time. */
+export async function memory(ctx: Ctx): Promise<void> {
+  const n = ctx.settings.memContainers;
+  const engines = [ctx.berth, ...(ctx.docker ? [ctx.docker] : [])];
+  const perCtr = new Map<string, number>();
+  const monitor = new Map<string, number>();
+  for (const e of engines) {
+    ctx.progress(`  ${n} idle containers on ${e.label}`);
+    await sleep(1500);
+    const before = await steadyMemAvailableKb();
+    const ids: string[] = [];
+    let during = NaN;
+    try {
+      for (let i = 0; i < n; i++) ids.push((await createStart(e, `bench-mem-${i}`, 'none', ['sleep', '3600'])).id);
+      await sleep(3000);
+      during = await steadyMemAvailableKb();
+      const m = monitorRssKb(ids);
+      monitor.set(e.kind, m.count ? m.kb / m.count / 1024 : NaN);
+    } finally {
+      await removeAll(e, ids);
+    }
+    // Baseline = mean of the readings before the containers and after their removal, which cancels
+    // a steady drift of the host's other memory use (the daemon keeps what its heap grew meanwhile).
+    await sleep(3000);
+    const afterRm = await steadyMemAvailableKb();
+    perCtr.set(e.kind, ((before + afterRm) / 2 - during) / n / 1024);
+  }
+  ctx.facts['mem.perContainerMB'] = perCtr.get('berth')!;
+  const row = (name: string, m: Map<string, number>, note?: string) =>
+    ctx.rows.push({
+      scenario: S4,
+      name,
+      client: 'API',
+      unit: 'MB',
+      better: 'lower',
+      berth: stat([m.get('berth')!]),
+      ...(ctx.docker ? { docker: stat([m.get('docker')!]) } : {}),
+      ...(note ? { note } : {}),
+    });
+  row(`host memory per idle container (MemAvailable Δ over ${n} \`sleep\`, --network none)`, perCtr);
+  row('monitor RSS per container', monitor, 'berth: conmon; Docker: containerd-shim-runc-v2');
+}
