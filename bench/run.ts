@@ -13,7 +13,7 @@
  * breakdown of `run --rm true` from berthd's debug log, and the targets of the
  * issues; writes JSON, Markdown and an SVG chart of the ratios to bench/results/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,13 +21,14 @@ import { buildBusyboxArchive } from '../test/fixtures/busybox.js';
 import { startDaemon, type TestDaemon } from '../test/harness/daemon.js';
 import { Api } from './lib/api.js';
 import { cliEnv, guarded, type Ctx, type Engine, type Settings } from './lib/context.js';
+import { runCmd, sleep } from './lib/host.js';
 import { startOwnDocker, type OwnDocker } from './lib/dockerd.js';
 import { machineInfo, machineMarkdown } from './lib/machine.js';
 import { parseBerthdLog, profile, profileMarkdown } from './lib/profile.js';
 import { markdownTable, ratio, ratioChartSvg, targetsMarkdown, type Row, type Target } from './lib/report.js';
-import { exec, manyContainers, memory, psOne, runRm, S1, S2 } from './scenarios/containers.js';
-import { imageOps } from './scenarios/images.js';
-import { throughput } from './scenarios/network.js';
+import { exec, manyContainers, memory, psOne, runRm, S1, S2, S3, S4 } from './scenarios/containers.js';
+import { imageOps, S6 } from './scenarios/images.js';
+import { S5, throughput } from './scenarios/network.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const SCENARIOS = ['run', 'exec', 'ps', 'many', 'memory', 'net', 'image'] as const;
@@ -124,8 +125,37 @@ async function findDocker(): Promise<{ socket: string; source: string } | undefi
   return undefined;
 }
 
+/**
+ * A private copy of the berth CLI (bin/berth and dist/, node_modules linked): the CLI loads its
+ * command chunks lazily, so a rebuild of dist/ during the run would otherwise break it midway.
+ */
+async function snapshotCli(): Promise<string> {
+  const dir = join(tmp, 'berth-cli');
+  let last = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    try {
+      cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !/berthd\.mjs/.test(src) && !src.endsWith('.map') });
+      copyFileSync(join(REPO, 'bin/berth'), join(dir, 'bin/berth'));
+      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+      const cli = join(dir, 'bin/berth');
+      const r = await runCmd([cli, '--help']);
+      const p = await runCmd([cli, 'ps', '--help']);
+      if (r.code === 0 && p.code === 0) return cli;
+      last = r.stderr || p.stderr;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await sleep(2000); // a build is probably running: try again
+  }
+  throw new Error(`cannot take a working copy of the berth CLI: ${last.slice(0, 300)}`);
+}
+
 async function main(): Promise<number> {
   const started = performance.now();
+  const berthCli = await snapshotCli();
   const found = await findDocker();
   // berthd after dockerd, so it sees Docker's iptables filter table and installs its compat chain.
   progress('starting berthd');
@@ -148,15 +178,15 @@ async function main(): Promise<number> {
   const machine = await machineInfo(REPO, berthApi, docker?.api, found?.source);
   progress(`berthd ${berthd.socket}${docker ? `; Docker ${machine.docker?.version} on ${docker.socket}` : '; no Docker daemon: berth only'}; ${settings.quick ? 'quick' : 'full'} run`);
 
-  const ctx: Ctx = { repo: REPO, tmp, settings, berth, docker, env: cliEnv(tmp), rows: [], windows: [], facts: {}, progress };
+  const ctx: Ctx = { repo: REPO, berthCli, tmp, settings, berth, docker, env: cliEnv(tmp), rows: [], windows: [], facts: {}, progress };
   try {
     if (only.has('run')) await guarded(ctx, S1, () => runRm(ctx));
     if (only.has('exec')) await guarded(ctx, S2, () => exec(ctx));
-    if (only.has('ps')) await guarded(ctx, '3. ps / inspect, 1 container', () => psOne(ctx));
-    if (only.has('many')) await guarded(ctx, `4. start ${settings.containers} containers; ps / inspect with them`, () => manyContainers(ctx));
-    if (only.has('memory')) await guarded(ctx, '4. memory per idle container', () => memory(ctx));
-    if (only.has('net')) await guarded(ctx, '5. iperf3', () => throughput(ctx));
-    if (only.has('image')) await guarded(ctx, '6. image ops', () => imageOps(ctx));
+    if (only.has('ps')) await guarded(ctx, S3, () => psOne(ctx));
+    if (only.has('many')) await guarded(ctx, S4, () => manyContainers(ctx));
+    if (only.has('memory')) await guarded(ctx, S4, () => memory(ctx));
+    if (only.has('net')) await guarded(ctx, S5, () => throughput(ctx));
+    if (only.has('image')) await guarded(ctx, S6, () => imageOps(ctx));
   } finally {
     for (const e of [berth, docker]) {
       if (!e) continue;
@@ -167,6 +197,9 @@ async function main(): Promise<number> {
     if (docker && dockerLoadedOwnBusybox) await docker.api.removeImage(docker.busybox).catch(() => {});
   }
 
+  // Scenario order (the ps rows with many containers are measured during scenario 4).
+  const num = (r: Row): number => Number.parseInt(r.scenario, 10) || 99;
+  ctx.rows.sort((a, b) => num(a) - num(b));
   const events = parseBerthdLog(berthd.log());
   const prof = profile(events, ctx.windows);
   machine.loadavgEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
@@ -230,7 +263,7 @@ function computeTargets(ctx: Ctx): Target[] {
     t.push({ target: `published port (${k}) ≥ 95 % of direct throughput`, figure: v === undefined ? 'not measured' : `${v.toFixed(1)} %`, met: v === undefined ? undefined : v >= 95 });
   }
   const ps = ctx.facts[`api.ps.${ctx.settings.containers}`];
-  const psCli = find('3. ps / inspect / API load', `ps, ${ctx.settings.containers} containers`, 'docker CLI');
+  const psCli = find(S3, `ps, ${ctx.settings.containers} containers`, 'docker CLI');
   t.push({
     target: `\`ps\` with ${ctx.settings.containers} containers ≤ 15 ms (GET /containers/json, daemon side)`,
     figure: ps === undefined ? 'not measured' : `${ps.toFixed(1)} ms${psCli?.berth ? ` (whole \`docker ps\` command: ${psCli.berth.median.toFixed(0)} ms)` : ''}`,

@@ -1,5 +1,4 @@
 /** What every scenario gets: the engines, the clients, the settings, and helpers to time them fairly. */
-import { join } from 'node:path';
 import type { Api } from './api.js';
 import { runCmd } from './host.js';
 import type { RunWindow } from './profile.js';
@@ -40,6 +39,8 @@ export interface Settings {
 
 export interface Ctx {
   repo: string;
+  /** The berth CLI to run: a copy of bin/berth + dist/ taken at the start, so a rebuild meanwhile cannot break it. */
+  berthCli: string;
   tmp: string;
   settings: Settings;
   berth: Engine;
@@ -57,11 +58,11 @@ export interface Ctx {
 export type ClientName = 'berth CLI' | 'docker CLI';
 
 export function cliArgv(ctx: Ctx, client: ClientName, e: Engine, args: string[]): string[] {
-  return client === 'berth CLI' ? [join(ctx.repo, 'bin/berth'), '-H', e.host, ...args] : ['docker', '-H', e.host, ...args];
+  return client === 'berth CLI' ? [ctx.berthCli, '-H', e.host, ...args] : ['docker', '-H', e.host, ...args];
 }
 
 export function cliEnv(tmp: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: join(tmp, 'docker-config'), DOCKER_CLI_HINTS: 'false' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_CONFIG: `${tmp}/docker-config`, DOCKER_CLI_HINTS: 'false' };
   for (const k of ['DOCKER_HOST', 'DOCKER_CONTEXT', 'BERTH_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) delete env[k];
   return env;
 }

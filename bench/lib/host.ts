@@ -103,6 +103,26 @@ export function processes(): ProcInfo[] {
   return out;
 }
 
+/** Proportional set size of a process in kB (shared pages split between their users; 0 when it is gone). */
+export function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Parent pid of a process (0 when it is gone). */
+export function ppidOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size of a process in kB (0 when it is gone). */
 export function rssKb(pid: number): number {
   try {
@@ -113,10 +133,11 @@ export function rssKb(pid: number): number {
   }
 }
 
+/** Whether a process exists and is not a zombie (an exited child not yet reaped still answers kill 0). */
 export function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }

@@ -1,11 +1,11 @@
 /**
  * Volumes and binds of containers: resolved once at create (Docker's order:
  * --volumes-from, -v binds and named volumes, --mount, then the image's and
- * -v's anonymous VOLUME paths), with new volumes filled from the image
+ * -v's anonymous VOLUME paths), with empty volumes filled from the image
  * (copy-up); turned into runtime mounts at every start; released at exit;
  * anonymous volumes removed by `rm -v`.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { MountPoint } from '../api/types/containers.js';
 import type { ContainerStore } from '../container/store.js';
@@ -117,11 +117,13 @@ export class ContainerMounts {
    * (type/device options) is mounted for the copy, as Docker does.
    */
   private async copyUp(rec: ContainerRecord, name: string, dest: string): Promise<void> {
+    const v = this.volumes.get(name);
+    const isMount = !!(v.options && (v.options['type'] || v.options['device']));
+    // A plain volume with content stays as it is: no need to mount the container's rootfs.
+    if (!isMount && readdirSync(v.mountpoint).length > 0) return;
     await withRootfs(this.snapshots, { ...rec, state: { ...rec.state, status: 'created' } }, '', this.tmpDir, async (root) => {
       const src = resolveInRoot(root, dest);
       if (!existsSync(src) || !statSync(src).isDirectory()) return;
-      const o = this.volumes.get(name).options;
-      const isMount = !!(o && (o['type'] || o['device']));
       if (isMount) await this.volumes.acquire(name, rec.id);
       try {
         await this.volumes.copyUp(name, src);

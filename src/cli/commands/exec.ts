@@ -84,7 +84,8 @@ export function registerExecCommand(cli: Cli<CliContext>): void {
         ...(interactive && tty ? { detachKeys: keys } : {}),
         resize: (rows, cols) => void client.json('POST', `/exec/${created.Id}/resize`, { query: { h: rows, w: cols } }).catch(() => {}),
       });
-      if (end.detached) return 0;
+      // docker's exec reports the detach as an error: "read escape sequence", status 1.
+      if (end.detached) throw new CliError('read escape sequence', 1);
       const r = await client.json<ExecInspect>('GET', `/exec/${created.Id}/json`);
       return r.ExitCode ?? 0;
     },

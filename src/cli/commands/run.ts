@@ -266,7 +266,8 @@ export function registerRunCommands(cli: Cli<CliContext>): void {
       const waitRes = client.json<ContainerWaitResponse>('POST', `/containers/${info.Id}/wait`, { query: { condition: 'next-exit' } });
       waitRes.catch(() => {});
       const detached = await attachAndStream({ client, id: info.Id, tty, stdin, stdout: true, stderr: true, sigProxy: o['sigProxy'] !== false && !tty, ...(o['detachKeys'] ? { detachKeys: o['detachKeys'] as string } : {}) });
-      if (detached) return 0;
+      // docker's attach reports the detach as an error (run and start -a do not).
+      if (detached) throw new CliError('read escape sequence', 1);
       return (await waitRes).StatusCode;
     },
   });
