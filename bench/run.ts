@@ -13,7 +13,7 @@
  * breakdown of `run --rm true` from berthd's debug log, and the targets of the
  * issues; writes JSON, Markdown and an SVG chart of the ratios to bench/results/.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,18 +42,31 @@ const { values: opt } = parseArgs({
     'no-docker': { type: 'boolean', default: false },
     only: { type: 'string' },
     out: { type: 'string', default: join(REPO, 'bench/results') },
+    chart: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (opt.help) {
-  process.stdout.write(`usage: npm run bench -- [--quick] [--with-docker | --docker-host unix:///path | --no-docker] [--reps N] [--only ${SCENARIOS.join(',')}] [--out DIR]\n`);
+  process.stdout.write(
+    `usage: npm run bench -- [--quick] [--with-docker | --docker-host unix:///path | --no-docker] [--reps N] [--only ${SCENARIOS.join(',')}] [--out DIR]\n` +
+      '       npm run bench -- --chart bench/results/latest.json   (only redraw the SVG chart of a results file)\n',
+  );
+  process.exit(0);
+}
+
+if (opt.chart) {
+  const saved = JSON.parse(readFileSync(opt.chart, 'utf8')) as { machine: { date: string; cpus: number; docker?: { version: string } }; rows: Row[] };
+  const svg = opt.chart.replace(/\.json$/, '') + '.svg';
+  const docker = saved.machine.docker ? `Docker ${saved.machine.docker.version.split('+')[0]}` : 'Docker';
+  writeFileSync(svg, ratioChartSvg(saved.rows, `berth vs ${docker} — ${saved.machine.date.slice(0, 10)}, ${saved.machine.cpus} cores`));
+  process.stdout.write(`written: ${svg}\n`);
   process.exit(0);
 }
 
 const settings: Settings = opt.quick
-  ? { quick: true, reps: 5, warmup: 1, cliReps: 3, apiReps: 50, loadClients: 10, loadSeconds: 2, containers: 30, memContainers: 20, iperfSeconds: 2, iperfReps: 1, imageReps: 1, pushReps: 1 }
-  : { quick: false, reps: 15, warmup: 2, cliReps: 10, apiReps: 200, loadClients: 10, loadSeconds: 5, containers: 100, memContainers: 50, iperfSeconds: 5, iperfReps: 2, imageReps: 3, pushReps: 2 };
+  ? { quick: true, reps: 5, warmup: 1, cliReps: 3, apiReps: 50, loadClients: 10, loadSeconds: 2, containers: 30, memContainers: 20, memRounds: 1, iperfSeconds: 2, iperfReps: 1, imageReps: 1, pushReps: 1 }
+  : { quick: false, reps: 15, warmup: 2, cliReps: 10, apiReps: 200, loadClients: 10, loadSeconds: 5, containers: 100, memContainers: 50, memRounds: 2, iperfSeconds: 5, iperfReps: 2, imageReps: 3, pushReps: 2 };
 if (opt.reps) settings.reps = Math.max(1, Number(opt.reps));
 const only = new Set((opt.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
 for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);

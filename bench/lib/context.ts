@@ -31,6 +31,8 @@ export interface Settings {
   /** Containers for the start/ps scenario, and for the memory scenario. */
   containers: number;
   memContainers: number;
+  /** Memory measurements per engine (engines alternate; the median is reported). */
+  memRounds: number;
   iperfSeconds: number;
   iperfReps: number;
   imageReps: number;

@@ -23,7 +23,8 @@ export interface Row {
 }
 
 export function ratio(r: Row): number | undefined {
-  if (!r.berth || !r.docker || !(r.docker.median > 0)) return undefined;
+  // A ratio only means something between two positive figures (a noisy memory delta can go negative).
+  if (!r.berth || !r.docker || !(r.docker.median > 0) || !(r.berth.median > 0)) return undefined;
   return r.berth.median / r.docker.median;
 }
 
@@ -84,7 +85,7 @@ export function ratioChartSvg(rows: Row[], title: string): string {
   const height = top + data.length * rowH + 50;
   const width = labelW + plotW + 80;
   const maxLog = 2; // 4×
-  const x = (q: number): number => labelW + plotW / 2 + (Math.max(-maxLog, Math.min(maxLog, Math.log2(q))) / maxLog) * (plotW / 2);
+  const x = (q: number): number => Math.round((labelW + plotW / 2 + (Math.max(-maxLog, Math.min(maxLog, Math.log2(q))) / maxLog) * (plotW / 2)) * 10) / 10;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
@@ -103,7 +104,7 @@ export function ratioChartSvg(rows: Row[], title: string): string {
     const x1 = x(q);
     const label = `${r.scenario.split('.')[0]}. ${r.name} — ${r.client}`;
     out.push(`<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(label.length > 70 ? `${label.slice(0, 67)}…` : label)}</text>`);
-    out.push(`<rect x="${Math.min(x0, x1)}" y="${y + 4}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${rowH - 8}" fill="${good ? '#2e9d4c' : '#d0453a'}"/>`);
+    out.push(`<rect x="${Math.min(x0, x1)}" y="${y + 4}" width="${Math.max(1, Math.round(Math.abs(x1 - x0) * 10) / 10)}" height="${rowH - 8}" fill="${good ? '#2e9d4c' : '#d0453a'}"/>`);
     out.push(`<text x="${x1 + (x1 >= x0 ? 4 : -4)}" y="${y + 15}" text-anchor="${x1 >= x0 ? 'start' : 'end'}" fill="#222">${q.toFixed(2)}×</text>`);
   });
   out.push('</svg>');

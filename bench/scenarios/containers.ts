@@ -220,44 +220,43 @@ function perContainerProcesses(ids: string[]): { monitors: number; rssKb: number
 export async function memory(ctx: Ctx): Promise<void> {
   const n = ctx.settings.memContainers;
   const engines = [ctx.berth, ...(ctx.docker ? [ctx.docker] : [])];
-  const perCtr = new Map<string, number>();
-  const monitor = new Map<string, number>();
-  const pss = new Map<string, number>();
-  for (const e of engines) {
-    ctx.progress(`  ${n} idle containers on ${e.label}`);
-    await sleep(1500);
-    const before = await steadyMemAvailableKb();
-    const ids: string[] = [];
-    let during = NaN;
-    try {
-      for (let i = 0; i < n; i++) ids.push((await createStart(e, `bench-mem-${i}`, 'none', ['sleep', '3600'])).id);
+  const perCtr = new Map<string, number[]>(engines.map((e) => [e.kind, []]));
+  const monitor = new Map<string, number[]>(engines.map((e) => [e.kind, []]));
+  const pss = new Map<string, number[]>(engines.map((e) => [e.kind, []]));
+  for (let round = 0; round < ctx.settings.memRounds; round++) {
+    for (const e of round % 2 === 0 ? engines : [...engines].reverse()) {
+      ctx.progress(`  ${n} idle containers on ${e.label}${ctx.settings.memRounds > 1 ? ` (round ${round + 1})` : ''}`);
+      await sleep(1500);
+      const before = await steadyMemAvailableKb();
+      const ids: string[] = [];
+      let during = NaN;
+      try {
+        for (let i = 0; i < n; i++) ids.push((await createStart(e, `bench-mem-${i}`, 'none', ['sleep', '3600'])).id);
+        await sleep(3000);
+        during = await steadyMemAvailableKb();
+        const m = perContainerProcesses(ids);
+        if (m.monitors) {
+          monitor.get(e.kind)!.push(m.rssKb / m.monitors / 1024);
+          pss.get(e.kind)!.push(m.pssKb / m.monitors / 1024);
+        }
+      } finally {
+        await removeAll(e, ids);
+      }
+      // Baseline = mean of the readings before the containers and after their removal, which cancels
+      // a steady drift of the host's other memory use (the daemon keeps what its heap grew meanwhile).
       await sleep(3000);
-      during = await steadyMemAvailableKb();
-      const m = perContainerProcesses(ids);
-      monitor.set(e.kind, m.monitors ? m.rssKb / m.monitors / 1024 : NaN);
-      pss.set(e.kind, m.monitors ? m.pssKb / m.monitors / 1024 : NaN);
-    } finally {
-      await removeAll(e, ids);
+      const afterRm = await steadyMemAvailableKb();
+      perCtr.get(e.kind)!.push(((before + afterRm) / 2 - during) / n / 1024);
     }
-    // Baseline = mean of the readings before the containers and after their removal, which cancels
-    // a steady drift of the host's other memory use (the daemon keeps what its heap grew meanwhile).
-    await sleep(3000);
-    const afterRm = await steadyMemAvailableKb();
-    perCtr.set(e.kind, ((before + afterRm) / 2 - during) / n / 1024);
   }
-  ctx.facts['mem.perContainerMB'] = perCtr.get('berth')!;
-  const row = (name: string, m: Map<string, number>, note?: string) =>
-    ctx.rows.push({
-      scenario: S4,
-      name,
-      client: 'API',
-      unit: 'MB',
-      better: 'lower',
-      berth: stat([m.get('berth')!]),
-      ...(ctx.docker ? { docker: stat([m.get('docker')!]) } : {}),
-      ...(note ? { note } : {}),
-    });
+  const row = (name: string, m: Map<string, number[]>, note?: string) => {
+    const b = m.get('berth')!;
+    const d = m.get('docker') ?? [];
+    ctx.rows.push({ scenario: S4, name, client: 'API', unit: 'MB', better: 'lower', ...(b.length ? { berth: stat(b) } : {}), ...(d.length ? { docker: stat(d) } : {}), ...(note ? { note } : {}) });
+  };
   row(`host memory per idle container (MemAvailable Δ over ${n} \`sleep\`, --network none)`, perCtr);
   row('monitor RSS per container', monitor, 'berth: conmon; Docker: containerd-shim-runc-v2');
   row('monitor + container processes, PSS per container', pss);
+  const b = perCtr.get('berth')!;
+  if (b.length) ctx.facts['mem.perContainerMB'] = stat(b).median;
 }

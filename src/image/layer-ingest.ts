@@ -8,7 +8,9 @@
  * fresh one is dropped. On any failure (bad data, digest mismatch, hostile
  * tar) the blob ingest and the snapshot are removed: nothing half-made stays.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidParameter } from '../errdefs/errdefs.js';
@@ -38,6 +40,8 @@ export function chainIds(diffIds: readonly string[]): string[] {
 export interface IngestDeps {
   content: ContentStore;
   snapshots: Snapshotter;
+  /** Scratch space on the snapshots' filesystem (ImageService.tmpDir), for unpacking ahead. */
+  tmpDir?: string;
 }
 
 export interface IngestOptions {
@@ -55,20 +59,32 @@ export interface IngestOptions {
   maxBytes?: number;
   /** Called with the count of incoming bytes read so far. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Unpack ahead (pulls): the parent layer is still being unpacked and will be
+   * committed when this settles. The layer is unpacked into a scratch dir
+   * under deps.tmpDir meanwhile (a layer's unpacked form does not depend on
+   * its parent: whiteouts are recorded, not applied), then moved into its
+   * snapshot once the parent is there. A rejection fails this ingest.
+   */
+  parentReady?: Promise<unknown>;
+  /** Called when the data is unpacked and checked, before waiting for the parent. */
+  onUnpacked?: () => void;
 }
 
-/** Passes data through while hashing it, counting it and optionally writing it to the content store. */
+/** Passes data through while counting it, and optionally hashing it and writing it to the content store. */
 class Tap extends Transform {
-  readonly hash = createHash('sha256');
+  readonly hash: Hash | undefined;
   bytes = 0;
   constructor(
     private readonly writer?: ContentWriter,
     private readonly onBytes?: (n: number) => void,
+    hash = false,
   ) {
     super();
+    this.hash = hash ? createHash('sha256') : undefined;
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
     if (!this.writer) return cb(null, chunk);
@@ -82,17 +98,28 @@ class Tap extends Transform {
 export async function ingestLayer(deps: IngestDeps, input: Readable, opts: IngestOptions): Promise<LayerRecord> {
   const { compression, stream } = await sniff(input);
   const key = `extract-${randomBytes(8).toString('hex')}`;
-  await deps.snapshots.prepare(key, opts.parent, { [LABEL_EXTRACT]: 'true' });
-  const writer = typeof opts.keep === 'object' ? undefined : await deps.content.writer();
+  const ahead = opts.parentReady !== undefined;
+  if (ahead && !deps.tmpDir) throw new Error('ingestLayer: unpacking ahead needs deps.tmpDir');
+  // Unpacking ahead: a scratch dir now, the snapshot once the parent is committed.
+  let scratch = ahead ? join(deps.tmpDir!, key) : undefined;
+  if (scratch) await fs.mkdir(scratch, { mode: 0o755 });
+  else await deps.snapshots.prepare(key, opts.parent, { [LABEL_EXTRACT]: 'true' });
+  const writer = typeof opts.keep === 'object' ? undefined : await deps.content.writer().catch(async (e: unknown) => {
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    else await deps.snapshots.remove(key);
+    throw e;
+  });
   let committed = false;
   try {
     const decompress = decompressor(compression);
+    // Hash each byte once: when the content writer takes the tar itself, its digest is the diff ID.
+    const diffIdFromBlob = writer !== undefined && (!decompress || opts.keep === 'uncompressed');
     const inTap = new Tap(opts.keep === 'as-is' || !decompress ? writer : undefined, opts.onProgress);
-    const tarTap = new Tap(opts.keep === 'uncompressed' && decompress ? writer : undefined);
+    const tarTap = new Tap(opts.keep === 'uncompressed' && decompress ? writer : undefined, undefined, !diffIdFromBlob);
     const out = new PassThrough();
     const stages = decompress ? [inTap, decompress, tarTap, out] : [inTap, tarTap, out];
     const flow = pipeline(stream, ...(stages as [Transform, ...Transform[]]));
-    const unpack = applyLayer(out, deps.snapshots.layerDir(key), opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}).then(
+    const unpack = applyLayer(out, scratch ?? deps.snapshots.layerDir(key), opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}).then(
       (r) => {
         out.resume(); // drain the end-of-archive padding: it counts toward the diff ID
         return r;
@@ -106,16 +133,25 @@ export async function ingestLayer(deps: IngestDeps, input: Readable, opts: Inges
     if (unpackResult.status === 'rejected') throw unpackResult.reason;
     if (flowResult.status === 'rejected') throw flowResult.reason;
 
-    const diffID = 'sha256:' + tarTap.hash.digest('hex');
     // The blob is checked (and published) first: a blob that is not the one
     // announced is the error to report, not the diff ID it then fails. A
     // published blob whose layer fails is the caller's to remove (pull does).
     const blob = writer ? await writer.commit(opts.expectedBlob) : (opts.keep as { stored: Descriptor }).stored;
+    const diffID = diffIdFromBlob ? blob.digest : 'sha256:' + tarTap.hash!.digest('hex');
     if (opts.expectedDiffId !== undefined && opts.expectedDiffId !== diffID) {
       throw invalidParameter(`layer content does not match its diff ID: expected ${opts.expectedDiffId}, got ${diffID}`);
     }
     const chainID = chainIdOf(opts.parent, diffID);
     const size = unpackResult.value.bytes;
+    opts.onUnpacked?.();
+    if (scratch) {
+      await opts.parentReady;
+      await deps.snapshots.prepare(key, opts.parent, { [LABEL_EXTRACT]: 'true' });
+      const dir = deps.snapshots.layerDir(key);
+      await fs.rmdir(dir); // the empty upper dir prepare made: the unpacked one takes its place
+      await fs.rename(scratch, dir);
+      scratch = undefined;
+    }
     if (deps.snapshots.stat(chainID)) {
       await deps.snapshots.remove(key);
     } else {
@@ -138,6 +174,7 @@ export async function ingestLayer(deps: IngestDeps, input: Readable, opts: Inges
       await writer?.abort();
       if (deps.snapshots.stat(key)) await deps.snapshots.remove(key);
     }
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
   }
 }
 

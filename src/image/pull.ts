@@ -2,15 +2,15 @@
  * `docker pull`: manifest → (platform's manifest) → config → layers → image
  * record, with docker's progress messages.
  *
- * Layers download in parallel (3 at a time, as dockerd) and are unpacked in
- * order as they arrive. A layer whose parent is already unpacked when its
- * download starts goes through in one pass (network → content store +
- * decompress + unpack, layer-ingest's single pipeline); the others download
- * into the content store first and are unpacked from there once their
- * parent is. Every blob is checked against its digest and size before it is
- * published in the content store (and, in one pass, before the unpacked
- * layer is committed); the config and manifests are checked before use.
- * Broken transfers resume from the byte they got to (blob-reader).
+ * Layers download in parallel (3 at a time, as dockerd), each in one pass:
+ * network → content store + decompress + unpack (layer-ingest's single
+ * pipeline). A layer whose parent is still being unpacked is unpacked ahead
+ * into scratch space and moved into its snapshot once the parent is
+ * committed, so layers unpack as they arrive and commit in order. Every blob
+ * is checked against its digest and size before it is published in the
+ * content store and before its layer is committed; the config and manifests
+ * are checked before use. Broken transfers resume from the byte they got to
+ * (blob-reader).
  *
  * Layers already unpacked locally (same chain ID) are "Already exists" and
  * not downloaded; an image already stored (same config digest) downloads
@@ -18,7 +18,7 @@
  *
  * Failure or cancellation (the AbortSignal: the client went away) stops every
  * transfer and removes what this pull made that no image uses: scratch
- * snapshots and ingest files (by layer-ingest and the content writers),
+ * dirs, snapshots and ingest files (by layer-ingest and the content writers),
  * committed layers and stored blobs (by a garbage pass over them).
  */
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -221,7 +221,6 @@ export class ImagePuller {
     }
 
     const layers = existing ? existing.layers : await this.pullLayers({ repo, signal: signal ?? new AbortController().signal, progress: req.progress }, manifest, config, configDigest, manifestDesc);
-    if (signal?.aborted) throw new AbortedError();
 
     let updated = false;
     let id = '';
@@ -290,6 +289,8 @@ export class ImagePuller {
       );
       const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown);
       if (failures.length) throw failures.find((e) => !isAbort(e)) ?? failures[0];
+      // Cancelled after the last bytes came in: still cancelled (and cleaned up).
+      if (ctx.signal.aborted) throw new AbortedError();
       return await Promise.all(jobs.map((j) => j.done.promise));
     } catch (e) {
       await this.discard(jobs, configDigest, manifestDesc);
@@ -319,12 +320,10 @@ export class ImagePuller {
       const dupOf = jobs.slice(0, j.index).find((x) => x.desc.digest === j.desc.digest);
       if (dupOf) {
         await dupOf.done.promise;
-        if (parent) await parent.done.promise;
-        rec = await this.ingestStored(j, ctx);
+        rec = await this.ingestStored(j, parent, ctx);
       } else if (await this.svc.content.has(j.desc.digest)) {
         ctx.progress({ status: 'Download complete', id: j.id, layer: true });
-        if (parent) await parent.done.promise;
-        rec = await this.ingestStored(j, ctx);
+        rec = await this.ingestStored(j, parent, ctx);
       } else {
         let release = slots.tryAcquire();
         if (!release) {
@@ -332,15 +331,11 @@ export class ImagePuller {
           release = await slots.acquire(j.index, ctx.signal);
         }
         try {
-          if (!parent || parent.committed) {
-            rec = await this.onePass(j, ctx);
-          } else {
-            await this.download(j, ctx);
-            release();
+          // The slot is for the transfer: it goes to the next layer once this one's bytes are in.
+          rec = await this.onePass(j, parent, ctx, () => {
+            release?.();
             release = undefined;
-            await parent.done.promise;
-            rec = await this.ingestStored(j, ctx);
-          }
+          });
         } finally {
           release?.();
         }
@@ -352,6 +347,11 @@ export class ImagePuller {
       j.done.reject(e);
       throw e;
     }
+  }
+
+  /** What ingestLayer needs to unpack ahead of a parent that is not committed yet. */
+  private ahead(parent: Job | undefined): { parentReady?: Promise<unknown> } {
+    return parent && !parent.committed ? { parentReady: parent.done.promise } : {};
   }
 
   private blobOptions(j: Job, ctx: PullContext): BlobReadOptions {
@@ -376,8 +376,13 @@ export class ImagePuller {
     };
   }
 
-  /** Download, verify, store and unpack in one pass (the parent is already unpacked). */
-  private async onePass(j: Job, ctx: PullContext): Promise<LayerRecord> {
+  /**
+   * Download, verify, store and unpack in one pass. When the parent is not
+   * committed yet, the layer is unpacked ahead into scratch space and moved
+   * into its snapshot once the parent is (layer-ingest's parentReady).
+   */
+  private async onePass(j: Job, parent: Job | undefined, ctx: PullContext, transferred: () => void): Promise<LayerRecord> {
+    const span = this.span('pull layer (download + unpack in one pass)', j);
     const bp = new ByteProgress(ctx.progress, j.id, 'Downloading', j.desc.size);
     const stream = openBlob(ctx.repo, j.desc, this.blobOptions(j, ctx));
     // When the download fails, that is the error to report (not the unpacker's "unexpected end of data").
@@ -387,16 +392,21 @@ export class ImagePuller {
     try {
       const rec = await ingestLayer(this.svc, stream, {
         ...(j.parentChain !== undefined ? { parent: j.parentChain } : {}),
+        ...this.ahead(parent),
         keep: 'as-is',
         mediaType: j.desc.mediaType,
         expectedBlob: { digest: j.desc.digest, size: j.desc.size },
         expectedDiffId: j.diffId,
         onProgress: (n) => bp.update(n),
+        onUnpacked: () => {
+          j.madeBlob = true;
+          transferred();
+          span();
+          ctx.progress({ status: 'Verifying Checksum', id: j.id, layer: true });
+          ctx.progress({ status: 'Download complete', id: j.id, layer: true });
+        },
       });
-      j.madeBlob = true;
       j.madeChain = !hadChain;
-      ctx.progress({ status: 'Verifying Checksum', id: j.id, layer: true });
-      ctx.progress({ status: 'Download complete', id: j.id, layer: true });
       ctx.progress({ status: 'Extracting', id: j.id, current: j.desc.size, total: j.desc.size });
       return rec;
     } catch (e) {
@@ -407,45 +417,33 @@ export class ImagePuller {
     }
   }
 
-  /** Download into the content store (verified on commit). */
-  private async download(j: Job, ctx: PullContext): Promise<void> {
-    const bp = new ByteProgress(ctx.progress, j.id, 'Downloading', j.desc.size);
-    const w = await this.svc.content.writer();
-    const stream = openBlob(ctx.repo, j.desc, this.blobOptions(j, ctx));
-    try {
-      for await (const c of stream) {
-        await w.write(c as Buffer);
-        bp.update(w.offset);
-      }
-      ctx.progress({ status: 'Verifying Checksum', id: j.id, layer: true });
-      await w.commit({ digest: j.desc.digest, size: j.desc.size });
-      j.madeBlob = true;
-      ctx.progress({ status: 'Download complete', id: j.id, layer: true });
-    } catch (e) {
-      stream.destroy();
-      await w.abort();
-      throw ctx.signal.aborted ? new AbortedError() : translateLayerError(e, j.desc.digest);
-    }
-  }
-
   /** Unpack a blob that is in the content store. */
-  private async ingestStored(j: Job, ctx: PullContext): Promise<LayerRecord> {
+  private async ingestStored(j: Job, parent: Job | undefined, ctx: PullContext): Promise<LayerRecord> {
+    const span = this.span('pull layer unpack', j);
     const bp = new ByteProgress(ctx.progress, j.id, 'Extracting', j.desc.size);
     const hadChain = !!this.svc.snapshots.stat(j.chainId);
     const src: Readable = addAbortSignal(ctx.signal, await this.svc.content.openRead(j.desc.digest));
     try {
       const rec = await ingestLayer(this.svc, src, {
         ...(j.parentChain !== undefined ? { parent: j.parentChain } : {}),
+        ...this.ahead(parent),
         keep: { stored: j.desc },
         expectedDiffId: j.diffId,
         onProgress: (n) => bp.update(n),
       });
       j.madeChain = !hadChain;
+      span();
       return rec;
     } catch (e) {
       src.destroy();
       throw ctx.signal.aborted ? new AbortedError() : translateLayerError(e, j.desc.digest);
     }
+  }
+
+  /** A timing span for a layer's phase (berthd --debug): where a pull's time goes. */
+  private span(name: string, j: Job): () => void {
+    const end = this.opts.log?.span(name);
+    return () => end?.({ layer: j.id, bytes: j.desc.size });
   }
 
   /** Removes the layers and blobs this pull made that no image uses (after a failure or cancellation). */

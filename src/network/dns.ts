@@ -14,6 +14,8 @@
  *   host netns), UDP over UDP and TCP over TCP, each upstream in turn with a
  *   timeout. When none answers: SERVFAIL. Upstream answers (NXDOMAIN too) are
  *   passed back as they come.
+ * - Clients outside `allow` (other networks, other hosts: the gateway address
+ *   is reachable from them) get REFUSED, and nothing is looked up or forwarded.
  *
  * Lifecycle: `new DnsServer(opts)`, `await start()` (binds UDP and TCP on the
  * same port; port 0 picks a free one), `setUpstream()` when resolv.conf

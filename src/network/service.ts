@@ -209,7 +209,7 @@ export class NetworkService {
     const server = new DnsServer({
       listen: { address: n.gateway, port: 53 },
       lookup: (name) => this.lookupName(n.id, name),
-      // Internal networks have no way out, DNS forwarding included (as Docker since 26.0).
+      // Internal networks have no way out, DNS forwarding included (Docker fixed that leak as CVE-2024-29018).
       upstream: n.internal ? [] : hostResolvers(),
       // Only this network's containers: the gateway address is reachable from other networks and hosts.
       allow: (ip) => subnet.contains(ip),
