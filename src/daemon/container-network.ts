@@ -48,6 +48,7 @@ export class ContainerNetworking {
       portBindings: s.portBindings,
       publishAllPorts: s.publishAllPorts,
       links: s.links,
+      dns: s.dns,
     };
   }
 
@@ -110,7 +111,8 @@ export class ContainerNetworking {
         hosts: hostsFile(entries),
         // User networks resolve container names through the network's DNS server on the gateway.
         resolvConf: resolvConf({
-          dns: s.dns.length ? s.dns : userNet ? [primary!.gateway] : [],
+          // On user networks the network's DNS server stays in front (it forwards to --dns servers).
+          dns: userNet ? [primary!.gateway] : s.dns,
           dnsSearch: s.dnsSearch,
           dnsOptions: s.dnsOptions,
           keepLoopback: s.networkMode === 'host',

@@ -37,6 +37,11 @@ export interface DnsServerOptions {
   /** Resolvers: "10.0.0.1", "127.0.0.53:53", "[::1]:5353", "::1". */
   upstream: string[];
   /**
+   * Resolvers for one client instead of `upstream` (a container created with
+   * --dns keeps container names but forwards the rest to its own servers).
+   */
+  upstreamFor?: (clientAddress: string) => string[] | undefined;
+  /**
    * Which clients are served (default: all). Others get REFUSED over UDP and
    * a closed connection over TCP: the server listens on a host address that
    * other networks and other hosts can reach, and must not answer them.
@@ -125,7 +130,7 @@ function errorReply(query: Buffer, rcode: number): Buffer | undefined {
 }
 
 export class DnsServer {
-  readonly #opts: Required<Omit<DnsServerOptions, 'reverseLookup' | 'upstream' | 'allow'>> & Pick<DnsServerOptions, 'reverseLookup' | 'allow'>;
+  readonly #opts: Required<Omit<DnsServerOptions, 'reverseLookup' | 'upstream' | 'allow' | 'upstreamFor'>> & Pick<DnsServerOptions, 'reverseLookup' | 'allow' | 'upstreamFor'>;
   #upstreamSpecs: readonly string[] = [];
   #upstream: Upstream[] = [];
   #udp: dgram.Socket | undefined;
@@ -158,10 +163,12 @@ export class DnsServer {
   /** Replaces the upstream resolvers; unparsable entries and this server itself are skipped. */
   setUpstream(list: readonly string[]): void {
     this.#upstreamSpecs = [...list];
+    this.#upstream = this.#parseUpstreams(list);
+  }
+
+  #parseUpstreams(list: readonly string[]): Upstream[] {
     const self = this.#bound ?? this.#opts.listen;
-    this.#upstream = list
-      .map(parseUpstream)
-      .filter((u): u is Upstream => !!u && !(u.address === self.address && u.port === self.port));
+    return list.map(parseUpstream).filter((u): u is Upstream => !!u && !(u.address === self.address && u.port === self.port));
   }
 
   /** Binds UDP and TCP on the same address and port. */
@@ -228,7 +235,7 @@ export class DnsServer {
    * Answers one query given as wire bytes; undefined means "send nothing".
    * Both transports go through here (exposed for tests).
    */
-  async handle(query: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  async handle(query: Buffer, transport: 'udp' | 'tcp', client?: string): Promise<Buffer | undefined> {
     let q: DecodedPacket;
     try {
       q = dnsPacket.decode(query);
@@ -249,7 +256,8 @@ export class DnsServer {
       return errorReply(query, RCODE_SERVFAIL); // the lookup callback failed
     }
     if (local) return this.#encode(q, local, transport);
-    return this.#forward(query, transport);
+    const own = client !== undefined ? this.#opts.upstreamFor?.(client.replace(/^::ffff:/, '')) : undefined;
+    return this.#forward(query, transport, own ? this.#parseUpstreams(own) : this.#upstream);
   }
 
   /** Our own answers for known names, or undefined to forward. */
@@ -291,12 +299,12 @@ export class DnsServer {
     return buf;
   }
 
-  async #forward(query: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+  async #forward(query: Buffer, transport: 'udp' | 'tcp', upstream: Upstream[]): Promise<Buffer | undefined> {
     if (this.#inflight >= this.#opts.maxConcurrent) return errorReply(query, RCODE_SERVFAIL);
     this.#inflight++;
     try {
       const id = query.readUInt16BE(0);
-      for (const up of this.#upstream) {
+      for (const up of upstream) {
         if (this.#closed) return undefined;
         const resp = await (transport === 'udp' ? this.#askUdp(up, query, id) : this.#askTcp(up, query, id));
         if (resp) return resp;
@@ -376,7 +384,7 @@ export class DnsServer {
       if (refused && this.#udp) this.#udp.send(refused, rinfo.port, rinfo.address, () => {});
       return;
     }
-    this.handle(msg, 'udp').then(
+    this.handle(msg, 'udp', rinfo.address).then(
       (resp) => {
         if (resp && this.#udp) this.#udp.send(resp, rinfo.port, rinfo.address, () => {});
       },
@@ -405,7 +413,7 @@ export class DnsServer {
           sock.destroy();
           return;
         }
-        this.handle(msg, 'tcp').then(
+        this.handle(msg, 'tcp', sock.remoteAddress).then(
           (resp) => {
             if (!resp) return;
             if (sock.destroyed) return;

@@ -53,6 +53,7 @@ export interface ContainerNetInfo {
   portBindings: Record<string, { hostIp: string; hostPort: string }[]>;
   publishAllPorts: boolean;
   links: string[];
+  dns: string[];
 }
 
 interface State {
@@ -213,6 +214,11 @@ export class NetworkService {
       upstream: n.internal ? [] : hostResolvers(),
       // Only this network's containers: the gateway address is reachable from other networks and hosts.
       allow: (ip) => subnet.contains(ip),
+      upstreamFor: (ip) => {
+        if (n.internal) return [];
+        const ep = this.endpointsOn(n.id).find((e) => e.ip === ip);
+        return ep?.dns?.length ? ep.dns : undefined;
+      },
     });
     try {
       await server.start();
@@ -379,7 +385,7 @@ export class NetworkService {
     const prefixLen = parseCidr(n.subnet).prefix;
     const mac = primary && c.macAddress ? c.macAddress : macFromIp(ip);
     const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
-    const ep: Endpoint = { containerId: c.id, networkId: n.id, id: newId(), ifname, veth, ip, prefixLen, gateway: n.gateway, mac, aliases: r.aliases, publishes: [] };
+    const ep: Endpoint = { containerId: c.id, networkId: n.id, id: newId(), ifname, veth, ip, prefixLen, gateway: n.gateway, mac, aliases: r.aliases, publishes: [], ...(c.dns.length ? { dns: c.dns } : {}) };
     try {
       await ipBatch([
         `link add ${veth} type veth peer name ${ifname} address ${mac} netns ${pid}`,

@@ -40,6 +40,8 @@ export interface Endpoint {
   mac: string;
   aliases: string[];
   publishes: PublishedPort[];
+  /** The container's own --dns servers: the network's DNS server forwards its queries there. */
+  dns?: string[];
 }
 
 /** What a container asked for on a network (from create or `network connect`). */

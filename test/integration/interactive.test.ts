@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -79,6 +79,8 @@ function startTmuxServer(): void {
 
 function killTmuxServer(): void {
   spawnSync('tmux', [...TMUX, 'kill-server'], { stdio: 'ignore' });
+  // kill-server leaves its socket file behind.
+  rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, TMUX[1]!), { force: true });
 }
 // If the test process ends without its after-hooks, the terminals go too.
 process.on('exit', killTmuxServer);

@@ -743,7 +743,7 @@ for (const client of ['berth', 'docker'] as CliName[]) {
       await ok(['network', 'rm', un.name]);
     });
 
-    it('--dns on a user network keeps container names resolvable (the servers become the upstream of the network\'s DNS server)', { todo: 'berth writes the --dns servers into resolv.conf instead of the network gateway, so container names stop resolving; Docker keeps its embedded DNS and forwards to the --dns servers' }, async () => {
+    it('--dns on a user network keeps container names resolvable (the servers become the upstream of the network\'s DNS server)', async () => {
       const un = await createNetwork('dnsnet');
       try {
         await runD(['--name', 'dns-target', '--network', un.name, 'busybox', 'sleep', '60']);
