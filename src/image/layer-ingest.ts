@@ -71,10 +71,22 @@ export interface IngestOptions {
   onUnpacked?: () => void;
 }
 
-/** Passes data through while counting it, and optionally hashing it and writing it to the content store. */
+/**
+ * Passes data through while counting it, and optionally hashing it and
+ * writing it to the content store. Writes go out in 1 MiB batches, in order,
+ * while data keeps flowing (up to 8 MiB ahead): a write per network or
+ * decompressor chunk would stall the whole pipeline on each one. The stream
+ * ends only when every write has landed; a failed write fails it.
+ */
 class Tap extends Transform {
   readonly hash: Hash | undefined;
   bytes = 0;
+  private pending: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private failed: Error | undefined;
+
   constructor(
     private readonly writer?: ContentWriter,
     private readonly onBytes?: (n: number) => void,
@@ -83,15 +95,41 @@ class Tap extends Transform {
     super();
     this.hash = hash ? createHash('sha256') : undefined;
   }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.hash?.update(chunk);
     this.bytes += chunk.length;
     this.onBytes?.(this.bytes);
     if (!this.writer) return cb(null, chunk);
-    this.writer.write(chunk).then(
-      () => cb(null, chunk),
-      (e: unknown) => cb(e as Error),
-    );
+    if (this.failed) return cb(this.failed);
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+    if (this.batchBytes >= 1 << 20) this.flushBatch();
+    if (this.queued < 8 << 20) return cb(null, chunk);
+    void this.pending.then(() => cb(this.failed ?? null, chunk));
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (!this.writer) return cb();
+    if (this.batchBytes > 0) this.flushBatch();
+    void this.pending.then(() => cb(this.failed ?? null));
+  }
+
+  private flushBatch(): void {
+    const buf = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batchBytes);
+    this.batch = [];
+    this.batchBytes = 0;
+    this.queued += buf.length;
+    const writer = this.writer!;
+    this.pending = this.pending.then(async () => {
+      try {
+        if (!this.failed) await writer.write(buf);
+      } catch (e) {
+        this.failed = e as Error;
+      } finally {
+        this.queued -= buf.length;
+      }
+    });
   }
 }
 

@@ -16,34 +16,10 @@ import tar from 'tar-stream';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
 import { cli, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
+import { sleep, until, pidAlive } from '../harness/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls fn until it returns something truthy; fails with `what` after timeoutMs. */
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(everyMs);
-  }
-}
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A container's cgroup file on the host (cgroup v1 controller dir, or the v2 unified dir). */
 function cgroupFile(id: string, controller: string, v1: string, v2: string): string {

@@ -22,34 +22,10 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
 import { BERTH_BIN, cli, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
+import { sleep, until, pidAlive } from '../harness/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls fn until it returns something truthy; fails with `what` after timeoutMs. */
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(everyMs);
-  }
-}
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const NONE = ['--network', 'none'];
 const MB50 = 50_000_000;

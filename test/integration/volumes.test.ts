@@ -19,25 +19,9 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
 import { cli, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
+import { until } from '../harness/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls fn until it returns something truthy; fails with `what` after timeoutMs. */
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await sleep(everyMs);
-  }
-}
 
 /** The host's mount at exactly path: { fstype, superOptions }, or undefined. */
 function mountAt(path: string): { fstype: string; options: string; superOptions: string } | undefined {

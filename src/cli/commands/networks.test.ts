@@ -14,7 +14,8 @@ import type { Network } from '../../api/types/networks.js';
 import { ApiError, Client, ConnectError } from '../../client/client.js';
 import { Cli, CliError } from '../command.js';
 import type { CliContext } from '../context.js';
-import { createIPAMConfig, goTimeRFC3339, ipBytes, naturalLess, registerNetworkCommands } from './networks.js';
+import { createIPAMConfig, goTimeRFC3339, ipBytes, registerNetworkCommands } from './networks.js';
+import { naturalLess } from '../format/sort.js';
 import { registerPortCommand } from './port.js';
 
 const HAVE_DOCKER = spawnSync('docker', ['--version']).status === 0;

@@ -3,7 +3,7 @@ import type { ContainerInspect, PortMap } from '../../api/types/containers.js';
 import { CliError, type Cli } from '../command.js';
 import type { CliContext } from '../context.js';
 import { goQuote } from '../format/gofmt.js';
-import { naturalCompare } from './networks.js';
+import { naturalCompare } from '../format/sort.js';
 
 /** net.JoinHostPort: IPv6 hosts in brackets. */
 function joinHostPort(host: string, port: string): string {

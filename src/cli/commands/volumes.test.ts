@@ -21,7 +21,8 @@ import { silentLogger } from '../../util/log.js';
 import { VolumeService } from '../../volume/service.js';
 import { Cli, CliError, PROG } from '../command.js';
 import type { CliContext } from '../context.js';
-import { naturalLess, registerVolumeCommands, renderVolumes } from './volumes.js';
+import { registerVolumeCommands, renderVolumes } from './volumes.js';
+import { naturalLess } from '../format/sort.js';
 
 const HAVE_DOCKER = spawnSync('docker', ['--version']).status === 0;
 const SRC = resolve(fileURLToPath(import.meta.url), '../../..');

@@ -4,6 +4,7 @@ import { ApiError } from '../../client/client.js';
 import { CliError, PROG, type Cli, type OptSpec } from '../command.js';
 import type { CliContext } from '../context.js';
 import { InspectError, renderInspect, renderList } from '../format/formatter.js';
+import { naturalCompare } from '../format/sort.js';
 import { humanSize, parseBytes } from '../format/units.js';
 import { headerLabel } from '../views/containers.js';
 import { confirm } from './shared.js';
@@ -70,39 +71,6 @@ const VOLUME_HEADERS = {
   Label: headerLabel,
 } as unknown as Readonly<Record<string, string>>;
 
-/** sortorder.NaturalLess, as docker sorts `volume ls`: runs of digits compare as numbers, the rest bytewise. */
-export function naturalLess(a: string, b: string): boolean {
-  const s1 = Buffer.from(a);
-  const s2 = Buffer.from(b);
-  const digit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
-  let i = 0;
-  let j = 0;
-  while (i < s1.length && j < s2.length) {
-    const c1 = s1[i]!;
-    const c2 = s2[j]!;
-    const d1 = digit(c1);
-    const d2 = digit(c2);
-    if (d1 !== d2) return d1;
-    if (!d1) {
-      if (c1 !== c2) return c1 < c2;
-      i++;
-      j++;
-      continue;
-    }
-    while (i < s1.length && s1[i] === 0x30) i++;
-    while (j < s2.length && s2[j] === 0x30) j++;
-    const nz1 = i;
-    const nz2 = j;
-    while (i < s1.length && digit(s1[i])) i++;
-    while (j < s2.length && digit(s2[j])) j++;
-    if (i - nz1 !== j - nz2) return i - nz1 < j - nz2;
-    const n1 = s1.subarray(nz1, i).toString('latin1');
-    const n2 = s2.subarray(nz2, j).toString('latin1');
-    if (n1 !== n2) return n1 < n2;
-    if (nz1 !== nz2) return nz1 < nz2;
-  }
-  return s1.length < s2.length;
-}
 
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -146,7 +114,7 @@ export function renderVolumes(volumes: readonly Volume[], opts: { format?: strin
     list = list.filter((v) => v.ClusterVolume);
     if (format === '' && !opts.quiet) table = CLUSTER_TABLE_FORMAT;
   }
-  list.sort((a, b) => (naturalLess(a.Name, b.Name) ? -1 : naturalLess(b.Name, a.Name) ? 1 : 0));
+  list.sort((a, b) => naturalCompare(a.Name, b.Name));
   if (format === 'raw') format = opts.quiet ? 'name: {{.Name}}' : 'name: {{.Name}}\\ndriver: {{.Driver}}\\n';
   return renderList(format, table, volumeRows(list) as unknown as Record<string, unknown>[], VOLUME_HEADERS, { quiet: !!opts.quiet, quietField: 'Name' });
 }
