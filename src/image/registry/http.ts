@@ -199,6 +199,7 @@ export class HttpTransport {
     } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') h['Content-Length'] = '0';
     return new Promise<Response>((resolve, reject) => {
       let settled = false;
+      let response: IncomingMessage | undefined;
       const req = mod.request(url, { method, headers: h, agent: this.agent(url, init.tls) });
       const fail = (e: unknown, before: boolean) => {
         if (settled) return;
@@ -208,8 +209,11 @@ export class HttpTransport {
         if (body && !Buffer.isBuffer(body)) body.destroy();
         reject(signal?.aborted ? new AbortedError() : networkError(method, url, e, before));
       };
+      // One listener per request, removed when the body is done: aborting destroys the request, or the body.
       const onAbort = () => {
-        req.destroy(new AbortedError());
+        const e = new AbortedError();
+        if (response) response.destroy(e);
+        else req.destroy(e);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const headTimer = setTimeout(() => {
@@ -225,14 +229,11 @@ export class HttpTransport {
         }
         settled = true;
         clearTimeout(headTimer);
-        // The abort listener stays until the body ends: aborting then destroys the body stream.
+        response = res;
         const detach = () => signal?.removeEventListener('abort', onAbort);
         res.once('end', detach);
         res.once('close', detach);
         res.on('error', () => {});
-        if (signal) {
-          signal.addEventListener('abort', () => res.destroy(new AbortedError()), { once: true });
-        }
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
       if (body === undefined) req.end();
