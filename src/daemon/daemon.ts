@@ -78,7 +78,10 @@ export class Daemon {
     const content = new ContentStore(join(cfg.root, 'content'));
     const images = await ImageService.open(cfg.root, content, snapshots, log);
     // --- registries (issue 7) ---
-    const registries = new RegistryService(cfg.registry ?? { mirrors: [], insecure: [], certsDir: DEFAULT_CERTS_DIR }, log);
+    const registrySettings = cfg.registry ?? { mirrors: [], insecure: [], certsDir: DEFAULT_CERTS_DIR };
+    // Tests point Docker Hub at a local address so that no test traffic leaves the machine.
+    const hub = process.env['BERTH_DOCKER_HUB_REGISTRY'];
+    const registries = new RegistryService(hub ? { ...registrySettings, dockerHub: hub } : registrySettings, log);
     const registryBackend = new DaemonRegistryBackend(images, registries, events, log);
     const paths = new ContainerPaths(cfg.root, cfg.execRoot);
     const store = await ContainerStore.open(join(cfg.root, 'containers'));

@@ -95,7 +95,8 @@ class Daemon implements TestDaemon {
       '--debug',
       ...this.extraArgs,
     ];
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd] });
+    // Docker Hub is a closed local port for test daemons: pulls of Hub images fail fast without any traffic leaving the machine.
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', fd, fd], env: { ...process.env, BERTH_DOCKER_HUB_REGISTRY: process.env['BERTH_DOCKER_HUB_REGISTRY'] ?? '127.0.0.1:1' } });
     closeSync(fd);
     live.add(this);
     const child = this.child;

@@ -574,7 +574,7 @@ describe('offline machine, Docker Hub mirrors, settings', () => {
       const r = await cli(c, d, ['pull', 'ubuntu']);
       const ms = Date.now() - t0;
       assert.equal(r.code, 1, r.stdout);
-      assert.match(r.stderr, /registry-1\.docker\.io.*(no such host|cannot be reached)/);
+      assert.match(r.stderr, /cannot be reached/);
       assert.ok(ms < 10_000, `took ${ms} ms`);
     }
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBlob } from './blob-reader.js';
 import { RegistryError, RegistrySession, RemoteRepository, type Endpoint } from './client.js';
-import { HttpTransport, NetworkError } from './http.js';
+import { HttpTransport, NetworkError, networkError } from './http.js';
 import { RegistryService, normalizeRegistryAddress, parseRegistrySettings } from './service.js';
 import { Slots } from './slots.js';
 import { FakeRegistry } from './testdata/fake-registry.js';
@@ -243,10 +243,9 @@ describe('RegistryService settings', () => {
   it('an unreachable registry fails fast and says so', async () => {
     const svc = new RegistryService({ mirrors: [], insecure: [], certsDir: '/nonexistent' });
     const t0 = Date.now();
-    await assert.rejects(
-      svc.withEndpoints('no-such-host.invalid', undefined, { push: false }, async () => 1),
-      (e: unknown) => e instanceof NetworkError && /lookup no-such-host\.invalid: no such host.*cannot be reached/.test(e.message),
-    );
+    // A name that does not resolve, without asking any resolver (tests send no traffic off the machine).
+    const dns = networkError('GET', new URL('https://no-such-host.invalid/v2/'), Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), true);
+    assert.ok(dns instanceof NetworkError && /lookup no-such-host\.invalid: no such host.*cannot be reached/.test(dns.message), dns.message);
     await assert.rejects(
       svc.withEndpoints('127.0.0.1:1', undefined, { push: false }, async () => 1),
       /dial tcp 127\.0\.0\.1:1: connect: connection refused/,

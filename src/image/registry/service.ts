@@ -43,6 +43,12 @@ export interface RegistrySettings {
   insecure: string[];
   /** Per-registry certificates: `<dir>/<host[:port]>/{*.crt,*.cert,*.key}`. */
   certsDir: string;
+  /**
+   * Where Docker Hub's registry is (default registry-1.docker.io). Only tests
+   * change it (berthd's BERTH_DOCKER_HUB_REGISTRY), to a local address, so
+   * that "Docker Hub cannot be reached" is exercised without leaving the machine.
+   */
+  dockerHub?: string;
 }
 
 export interface IndexInfo {
@@ -59,6 +65,7 @@ export interface RegistryInfo {
 }
 
 interface ParsedSettings {
+  dockerHub: string;
   mirrors: URL[];
   insecureNames: Set<string>;
   cidrs: string[];
@@ -100,7 +107,7 @@ export function parseRegistrySettings(s: RegistrySettings): ParsedSettings {
       insecureNames.add(name);
     }
   }
-  return { mirrors, insecureNames, cidrs, blocks, certsDir: s.certsDir };
+  return { dockerHub: s.dockerHub || DOCKER_HUB_REGISTRY, mirrors, insecureNames, cidrs, blocks, certsDir: s.certsDir };
 }
 
 /** `docker.io` for every way of naming Docker Hub; otherwise the host[:port]. */
@@ -188,7 +195,7 @@ export class RegistryService {
       if (!opts.push) {
         for (const m of this.s.mirrors) out.push({ url: new URL(m.origin), tls: m.protocol === 'https:' ? this.tlsFor(m.host) : {}, mirror: true, domain });
       }
-      out.push({ url: new URL(`https://${DOCKER_HUB_REGISTRY}`), tls: this.tlsFor(DOCKER_HUB_REGISTRY), mirror: false, domain });
+      out.push({ url: new URL(`https://${this.s.dockerHub}`), tls: this.tlsFor(this.s.dockerHub), mirror: false, domain });
       return out;
     }
     const tls = this.tlsFor(domain);
