@@ -322,7 +322,9 @@ export class ContainerService {
     }
     const runMs = Date.now() - Date.parse(rec.state.startedAt);
     const span = this.d.log.span('exit.cleanup');
-    await this.d.runc.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
+    if (!(await this.d.runc.removeStopped(id).catch(() => false))) {
+      await this.d.runc.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
+    }
     unmount(p.rootfs(id), { detach: true });
     span();
     // Decided in the same step as the exit, so a stop arriving meanwhile sees `restarting` and cancels it.

@@ -3,6 +3,7 @@
  * v2 unified tree) and /proc, for `stats`.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import os from 'node:os';
 
 export interface CgroupUsage {
@@ -143,4 +144,20 @@ export function netDevOf(pid: number): NetDev[] {
       return { name: name!.trim(), rxBytes: f[0]!, rxPackets: f[1]!, rxErrors: f[2]!, rxDropped: f[3]!, txBytes: f[8]!, txPackets: f[9]!, txErrors: f[10]!, txDropped: f[11]! };
     })
     .filter((d) => d.name !== 'lo');
+}
+
+/**
+ * Removes a container's (empty) cgroup directories. False when one is still
+ * busy (processes left) or cannot be removed: the caller falls back to the
+ * runtime's own delete.
+ */
+export async function removeCgroupDirs(paths: readonly string[]): Promise<boolean> {
+  for (const p of paths) {
+    try {
+      await rmdir(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  return true;
 }

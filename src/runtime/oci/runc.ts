@@ -6,7 +6,11 @@
  * Errors: a failed runc call throws RuntimeError with runc's own message;
  * state() returns undefined for an unknown container instead of throwing.
  */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { removeCgroupDirs } from '../../sys/cgroups.js';
 import { CommandError, run } from '../../sys/exec.js';
+import { processAlive } from '../../sys/proc.js';
 
 export class RuntimeError extends Error {}
 
@@ -57,6 +61,27 @@ export class Runc {
 
   async delete(id: string, force = false): Promise<void> {
     await this.call(['delete', ...(force ? ['--force'] : []), id]);
+  }
+
+  /**
+   * What `runc delete` does for a container whose process has exited (remove
+   * its cgroups and its state directory), done in-process: spawning runc costs
+   * about 10 ms on every exit. Resolves false when that was not possible
+   * (process still there, cgroup busy, unreadable state); the caller then
+   * runs delete.
+   */
+  async removeStopped(id: string): Promise<boolean> {
+    const dir = join(this.root, id);
+    let state: { init_process_pid?: number; cgroup_paths?: Record<string, string> };
+    try {
+      state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as typeof state;
+    } catch {
+      return false;
+    }
+    if (state.init_process_pid && processAlive(state.init_process_pid)) return false;
+    if (!(await removeCgroupDirs(Object.values(state.cgroup_paths ?? {})))) return false;
+    await rm(dir, { recursive: true, force: true });
+    return true;
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {
