@@ -23,24 +23,10 @@ import { humanSize, parseBytes } from '../format/units.js';
 import { psFormatUsesSize, renderContainers } from '../views/containers.js';
 import { invalidStatsEntry, renderStats, statsEntry } from '../views/stats.js';
 import { FORMAT_HELP } from './images.js';
-import { confirm, filtersQuery } from './shared.js';
+import { confirm, filtersQuery, forEachName } from './shared.js';
 
 const enc = encodeURIComponent;
 
-/** Runs fn for each container; prints errors as docker does and fails at the end. */
-async function eachContainer(ctx: CliContext, names: string[], fn: (name: string) => Promise<void>): Promise<number> {
-  let failed = false;
-  for (const n of names) {
-    try {
-      await fn(n);
-    } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      ctx.err(`Error response from daemon: ${e.message}\n`);
-      failed = true;
-    }
-  }
-  return failed ? 1 : 0;
-}
 
 const timeoutOpts: OptSpec[] = [
   { flags: '-s, --signal', arg: 'string', desc: 'Signal to send to the container' },
@@ -117,7 +103,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
     args: { min: 1 },
     options: timeoutOpts,
     async action(ctx, args, o) {
-      return eachContainer(ctx, args, async (c) => {
+      return forEachName(ctx, args, async (c) => {
         await ctx.client().json('POST', `/containers/${enc(c)}/stop`, { query: { t: o['timeout'] as number | undefined, signal: o['signal'] as string | undefined } });
         ctx.out(`${c}\n`);
       });
@@ -132,7 +118,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
     args: { min: 1 },
     options: timeoutOpts,
     async action(ctx, args, o) {
-      return eachContainer(ctx, args, async (c) => {
+      return forEachName(ctx, args, async (c) => {
         await ctx.client().json('POST', `/containers/${enc(c)}/restart`, { query: { t: o['timeout'] as number | undefined, signal: o['signal'] as string | undefined } });
         ctx.out(`${c}\n`);
       });
@@ -147,7 +133,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
     args: { min: 1 },
     options: [{ flags: '-s, --signal', arg: 'string', desc: 'Signal to send to the container' }],
     async action(ctx, args, o) {
-      return eachContainer(ctx, args, async (c) => {
+      return forEachName(ctx, args, async (c) => {
         await ctx.client().json('POST', `/containers/${enc(c)}/kill`, { query: { signal: o['signal'] as string | undefined } });
         ctx.out(`${c}\n`);
       });
@@ -165,7 +151,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
       description: desc,
       args: { min: 1 },
       async action(ctx, args) {
-        return eachContainer(ctx, args, async (c) => {
+        return forEachName(ctx, args, async (c) => {
           await ctx.client().json('POST', `/containers/${enc(c)}/${cmd}`);
           ctx.out(`${c}\n`);
         });
@@ -185,7 +171,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
       { flags: '-v, --volumes', desc: 'Remove anonymous volumes associated with the container' },
     ],
     async action(ctx, args, o) {
-      return eachContainer(ctx, args, async (c) => {
+      return forEachName(ctx, args, async (c) => {
         await ctx.client().json('DELETE', `/containers/${enc(c)}`, { query: { force: o['force'] ? true : undefined, v: o['volumes'] ? true : undefined, link: o['link'] ? true : undefined } });
         ctx.out(`${c}\n`);
       });
@@ -199,7 +185,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
     description: 'Block until one or more containers stop, then print their exit codes',
     args: { min: 1 },
     async action(ctx, args) {
-      return eachContainer(ctx, args, async (c) => {
+      return forEachName(ctx, args, async (c) => {
         const r = await ctx.client().json<ContainerWaitResponse>('POST', `/containers/${enc(c)}/wait`);
         ctx.out(`${r.StatusCode}\n`);
       });
@@ -459,7 +445,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
         body['RestartPolicy'] = { Name: name, ...(max ? { MaximumRetryCount: Number(max) } : {}) };
       }
       if (Object.keys(body).length === 0) throw new CliError('you must provide one or more flags when using this command', 1);
-      return eachContainer(ctx, args, async (c) => {
+      return forEachName(ctx, args, async (c) => {
         await ctx.client().json('POST', `/containers/${enc(c)}/update`, { body });
         ctx.out(`${c}\n`);
       });

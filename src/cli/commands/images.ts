@@ -8,7 +8,7 @@ import type { CliContext } from '../context.js';
 import { renderInspect, renderList } from '../format/formatter.js';
 import { goTime, humanSize, timeAgo } from '../format/units.js';
 import { ProgressDisplay } from '../progress.js';
-import { confirm, filtersQuery } from './shared.js';
+import { confirm, filtersQuery, forEachName } from './shared.js';
 
 export const FORMAT_HELP = `Format output using a custom template:
 'table':            Print output in table format
@@ -231,20 +231,12 @@ export function registerImageCommands(cli: Cli<CliContext>): void {
       { flags: '--no-prune', desc: 'Do not delete untagged parents' },
     ],
     async action(ctx, args, o) {
-      let failed = false;
-      for (const name of args) {
-        try {
-          const items = await ctx.client().json<DeleteResponseItem[]>('DELETE', `/images/${enc(name)}`, {
-            query: { force: o['force'] ? true : undefined, noprune: o['noPrune'] ? true : undefined },
-          });
-          ctx.out(deleteLines(items));
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-          ctx.err(`Error response from daemon: ${e.message}\n`);
-          failed = true;
-        }
-      }
-      return failed ? 1 : 0;
+      return forEachName(ctx, args, async (name) => {
+        const items = await ctx.client().json<DeleteResponseItem[]>('DELETE', `/images/${enc(name)}`, {
+          query: { force: o['force'] ? true : undefined, noprune: o['noPrune'] ? true : undefined },
+        });
+        ctx.out(deleteLines(items));
+      });
     },
   });
 

@@ -1,5 +1,6 @@
 /** Small pieces several commands share: filter flags, confirmation prompts. */
 import { createInterface } from 'node:readline';
+import { ApiError } from '../../client/client.js';
 import { CliError } from '../command.js';
 import type { CliContext } from '../context.js';
 
@@ -24,4 +25,22 @@ export async function confirm(ctx: CliContext, warning: string): Promise<boolean
   });
   rl.close();
   return /^y(es)?$/i.test(answer.trim());
+}
+
+/**
+ * Runs fn for each named object (rm, stop, rmi…): a daemon error is printed
+ * as docker prints it and the next name is tried; the status is 1 if any failed.
+ */
+export async function forEachName(ctx: CliContext, names: readonly string[], fn: (name: string) => Promise<void>): Promise<number> {
+  let failed = false;
+  for (const n of names) {
+    try {
+      await fn(n);
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      ctx.err(`Error response from daemon: ${e.message}\n`);
+      failed = true;
+    }
+  }
+  return failed ? 1 : 0;
 }

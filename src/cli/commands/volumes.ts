@@ -7,7 +7,7 @@ import { InspectError, renderInspect, renderList } from '../format/formatter.js'
 import { naturalCompare } from '../format/sort.js';
 import { humanSize, parseBytes } from '../format/units.js';
 import { headerLabel } from '../views/containers.js';
-import { confirm } from './shared.js';
+import { confirm, forEachName } from './shared.js';
 
 const FORMAT_HELP = `Format output using a custom template:
 'table':            Print output in table format
@@ -299,18 +299,10 @@ export function registerVolumeCommands(cli: Cli<CliContext>): void {
     args: { min: 1 },
     options: [{ flags: '-f, --force', desc: 'Force the removal of one or more volumes' }],
     async action(ctx, args, o) {
-      let failed = false;
-      for (const name of args) {
-        try {
-          await ctx.client().json('DELETE', `/volumes/${enc(name)}`, { query: { force: o['force'] ? true : undefined } });
-          ctx.out(`${name}\n`);
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-          ctx.err(`Error response from daemon: ${e.message}\n`);
-          failed = true;
-        }
-      }
-      return failed ? 1 : 0;
+      return forEachName(ctx, args, async (name) => {
+        await ctx.client().json('DELETE', `/volumes/${enc(name)}`, { query: { force: o['force'] ? true : undefined } });
+        ctx.out(`${name}\n`);
+      });
     },
   });
 
