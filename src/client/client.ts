@@ -103,7 +103,7 @@ export class Client {
       headers['Content-Length'] = String(body.length);
     }
     return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false });
+      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false, servername: '' } as http.RequestOptions);
       req.on('upgrade', (res, socket, head) => {
         const ct = String(res.headers['content-type'] ?? '');
         resolve({ socket, head, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined });
