@@ -253,6 +253,14 @@ export class DaemonContainerBackend implements ContainerBackend {
             stream.end();
             return;
           }
+          const running = r.state.status === 'running' || r.state.status === 'paused';
+          if (running && !(q.stdin && r.spec.openStdin) && r.spec.openStdin && r.spec.stdinOnce && !r.spec.tty) {
+            // conmon closes a container's stdin when any attach client leaves (unless told to keep
+            // it open, which StdinOnce forbids): a client without stdin follows the log instead,
+            // so its going away cannot close the stdin another client is writing to.
+            await this.followOutput(r, q, stream);
+            return;
+          }
           const handle = this.svc.attachTo(r.id, { stdin: q.stdin && r.spec.openStdin, stdout: q.stdout, stderr: q.stderr }, {
             output: (s, d) => stream.write(s, d),
             end: () => stream.end(),
@@ -272,6 +280,19 @@ export class DaemonContainerBackend implements ContainerBackend {
         })().catch(() => stream.end());
       },
     };
+  }
+
+  /** Streams what the container writes from now on, until it exits or the client goes. */
+  private async followOutput(r: ContainerRecord, q: AttachQuery, stream: HijackedStream): Promise<void> {
+    const ac = new AbortController();
+    stream.onClose(() => ac.abort());
+    const isRunning = () => {
+      const st = this.svc.store.get(r.id)?.state.status;
+      return st === 'running' || st === 'paused';
+    };
+    const opts = { stdout: q.stdout, stderr: q.stderr, timestamps: false, follow: true, tail: 0, signal: ac.signal };
+    for await (const e of readLog(this.paths.log(r.id), opts, isRunning)) stream.write(e.stream === 'stdout' ? 1 : 2, e.line);
+    stream.end();
   }
 
   async logs(ref: string, q: LogsQuery, signal: AbortSignal): Promise<{ tty: boolean; body: AsyncIterable<Buffer> }> {

@@ -761,11 +761,6 @@ describe('interactive containers through dockerode and raw HTTP', () => {
 
   it(
     'a client that attached without stdin leaves the stdin of a `run -i` container (StdinOnce) open when it goes',
-    {
-      todo:
-        'conmon closes the container stdin when any attach-socket client disconnects unless --leave-stdin-open, ' +
-        'which berth passes only when StdinOnce is off (or with a TTY); Docker closes stdin only when the stdin client ends',
-    },
     async () => {
       const docker = sdk(d);
       const c = await docker.createContainer({
