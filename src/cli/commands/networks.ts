@@ -12,7 +12,7 @@ import type {
 import { ApiError } from '../../client/client.js';
 import { CliError, PROG, type Cli, type OptSpec } from '../command.js';
 import type { CliContext } from '../context.js';
-import { InspectError, renderInspect, renderList } from '../format/formatter.js';
+import { renderInspect, renderList } from '../format/formatter.js';
 import { naturalCompare } from '../format/sort.js';
 import { goQuote } from '../format/gofmt.js';
 import { encodeJSON, marshalJSON } from '../format/gojson.js';
@@ -20,7 +20,7 @@ import { goTime } from '../format/units.js';
 import { readCSVRecord } from '../opts/goparse.js';
 import { headerLabel, truncateID } from '../views/containers.js';
 import { FORMAT_HELP } from './images.js';
-import { confirm } from './shared.js';
+import { confirm, inspectEach } from './shared.js';
 
 const enc = encodeURIComponent;
 
@@ -541,35 +541,16 @@ export function registerNetworkCommands(cli: Cli<CliContext>): void {
       { flags: '-v, --verbose', desc: 'Verbose output for diagnostics' },
     ],
     async action(ctx, args, o) {
-      const format = o['format'] as string | undefined;
-      // A template that does not parse fails before any request (exit 64, as docker).
-      if (format && format !== 'json') {
-        try {
-          renderInspect(format, []);
-        } catch (e) {
-          throw new CliError((e as Error).message, 64);
-        }
-      }
-      const found: Network[] = [];
-      const errors: string[] = [];
-      for (const name of args) {
-        try {
-          found.push(await ctx.client().json<Network>('GET', `/networks/${enc(name)}`, { query: { verbose: o['verbose'] ? 'true' : undefined } }));
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-          errors.push(`Error response from daemon: ${e.message}`);
-        }
-      }
-      try {
-        const template = format !== undefined && format !== '' && format !== 'json';
-        ctx.out(template ? renderInspect(format, found.map(inspectView), { missingKey: 'error' }) : renderInspect(format, found));
-      } catch (e) {
-        if (!(e instanceof InspectError)) throw e;
-        ctx.out(e.output);
-        errors.push(e.message);
-      }
-      for (const e of errors) ctx.err(`${e}\n`);
-      return errors.length ? 1 : 0;
+      return inspectEach(
+        ctx,
+        args,
+        o['format'] as string | undefined,
+        (name) => ctx.client().json<Network>('GET', `/networks/${enc(name)}`, { query: { verbose: o['verbose'] ? 'true' : undefined } }),
+        (format, found) => {
+          const template = format !== undefined && format !== '' && format !== 'json';
+          return template ? renderInspect(format, found.map(inspectView), { missingKey: 'error' }) : renderInspect(format, found as unknown as Record<string, unknown>[]);
+        },
+      );
     },
   });
 

@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline';
 import { ApiError } from '../../client/client.js';
 import { CliError } from '../command.js';
+import { InspectError, renderInspect } from '../format/formatter.js';
 import type { CliContext } from '../context.js';
 
 /** `--filter k=v` flags → the API's filters object (`{"k":["v"]}`). */
@@ -43,4 +44,45 @@ export async function forEachName(ctx: CliContext, names: readonly string[], fn:
     }
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * `… inspect` of named objects, as docker does it: a template that does not
+ * parse fails before any request (exit 64); what was found is printed, then
+ * the errors; a template that fails on an object keeps what it rendered.
+ * `render` turns the objects into output (defaults to renderInspect).
+ */
+export async function inspectEach<T>(
+  ctx: CliContext,
+  names: readonly string[],
+  format: string | undefined,
+  fetch: (name: string) => Promise<T>,
+  render: (format: string | undefined, found: T[]) => string = (f, found) => renderInspect(f, found as unknown as Record<string, unknown>[]),
+): Promise<number> {
+  if (format && format !== 'json') {
+    try {
+      renderInspect(format, []);
+    } catch (e) {
+      throw new CliError((e as Error).message, 64);
+    }
+  }
+  const found: T[] = [];
+  const errors: string[] = [];
+  for (const name of names) {
+    try {
+      found.push(await fetch(name));
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      errors.push(`Error response from daemon: ${e.message}`);
+    }
+  }
+  try {
+    ctx.out(render(format, found));
+  } catch (e) {
+    if (!(e instanceof InspectError)) throw e;
+    ctx.out(e.output);
+    errors.push(e.message);
+  }
+  for (const e of errors) ctx.err(`${e}\n`);
+  return errors.length ? 1 : 0;
 }

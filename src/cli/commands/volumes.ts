@@ -1,13 +1,12 @@
 /** Volume commands: volume create, ls, inspect, rm, prune (docker/cli cli/command/volume). */
 import type { Volume, VolumeListResponse, VolumePruneResponse } from '../../api/types/volumes.js';
-import { ApiError } from '../../client/client.js';
 import { CliError, PROG, type Cli, type OptSpec } from '../command.js';
 import type { CliContext } from '../context.js';
-import { InspectError, renderInspect, renderList } from '../format/formatter.js';
+import { renderList } from '../format/formatter.js';
 import { naturalCompare } from '../format/sort.js';
 import { humanSize, parseBytes } from '../format/units.js';
 import { headerLabel } from '../views/containers.js';
-import { confirm, forEachName } from './shared.js';
+import { confirm, forEachName, inspectEach } from './shared.js';
 
 const FORMAT_HELP = `Format output using a custom template:
 'table':            Print output in table format
@@ -260,34 +259,7 @@ export function registerVolumeCommands(cli: Cli<CliContext>): void {
     args: { min: 1 },
     options: [{ flags: '-f, --format', arg: 'string', desc: INSPECT_FORMAT_HELP }],
     async action(ctx, args, o) {
-      const format = o['format'] as string | undefined;
-      // A template that does not parse fails before any request (exit 64, as docker).
-      if (format && format !== 'json') {
-        try {
-          renderInspect(format, []);
-        } catch (e) {
-          throw new CliError((e as Error).message, 64);
-        }
-      }
-      const found: Volume[] = [];
-      const errors: string[] = [];
-      for (const name of args) {
-        try {
-          found.push(await ctx.client().json<Volume>('GET', `/volumes/${enc(name)}`));
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-          errors.push(`Error response from daemon: ${e.message}`);
-        }
-      }
-      try {
-        ctx.out(renderInspect(format, found));
-      } catch (e) {
-        if (!(e instanceof InspectError)) throw e;
-        ctx.out(e.output);
-        errors.push(e.message);
-      }
-      for (const e of errors) ctx.err(`${e}\n`);
-      return errors.length ? 1 : 0;
+      return inspectEach(ctx, args, o['format'] as string | undefined, (name) => ctx.client().json<Volume>('GET', `/volumes/${enc(name)}`));
     },
   });
 
