@@ -2,6 +2,7 @@
  * The three clients integration tests drive a daemon with: berth's CLI, the
  * real docker CLI, and the dockerode SDK.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -55,4 +56,20 @@ export const docker = (d: TestDaemon, args: string[], opts?: CmdOptions) => cli(
 
 export function sdk(d: TestDaemon): Docker {
   return new Docker({ socketPath: d.socket });
+}
+
+/**
+ * The per-suite shorthands the CLI suites use: `run` (any outcome), `ok`
+ * (asserts exit 0, returns trimmed stdout) and `inspect -f`. `daemon` is read
+ * at each call, since suites start their daemon in a `before` hook.
+ */
+export function cliSession(which: CliName, daemon: () => TestDaemon) {
+  const run = (args: string[], opts: CmdOptions = {}) => cli(which, daemon(), args, { timeoutMs: 30_000, ...opts });
+  const ok = async (args: string[], opts: CmdOptions = {}) => {
+    const r = await run(args, opts);
+    assert.equal(r.code, 0, `${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const inspect = (ref: string, format: string) => ok(['inspect', '-f', format, ref]);
+  return { run, ok, inspect };
 }

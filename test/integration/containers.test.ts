@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
-import { cli, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
+import { cliSession, sdk, type CliName } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
 import { sleep, until, pidAlive } from '../harness/wait.js';
 
@@ -48,14 +48,7 @@ for (const client of ['berth', 'docker'] as CliName[]) {
   describe(`containers through the ${client} CLI`, () => {
     let d: TestDaemon;
     let work: string;
-    const run = (args: string[], opts: CmdOptions = {}) => cli(client, d, args, { timeoutMs: 30_000, ...opts });
-    /** Runs and asserts success; returns trimmed stdout. */
-    const ok = async (args: string[], opts: CmdOptions = {}) => {
-      const r = await run(args, opts);
-      assert.equal(r.code, 0, `${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-      return r.stdout.trim();
-    };
-    const inspect = (ref: string, format: string) => ok(['inspect', '-f', format, ref]);
+    const { run, ok, inspect } = cliSession(client, () => d);
     /** `run -d` with --network none; returns the full ID. */
     const runD = async (args: string[]) => {
       const id = await ok(['run', '-d', ...NONE, ...args]);

@@ -20,7 +20,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
-import { BERTH_BIN, cli, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
+import { BERTH_BIN, cli, sdk, type CliName, cliSession } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
 import { sleep, until, pidAlive } from '../harness/wait.js';
 
@@ -351,13 +351,7 @@ for (const client of ['berth', 'docker'] as CliName[]) {
     let env: Record<string, string>;
     /** The client command line for a terminal. */
     let cmd: string;
-    const run = (args: string[], opts: CmdOptions = {}) => cli(client, d, args, { timeoutMs: 30_000, ...opts });
-    const ok = async (args: string[], opts: CmdOptions = {}) => {
-      const r = await run(args, opts);
-      assert.equal(r.code, 0, `${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-      return r.stdout.trim();
-    };
-    const inspect = (ref: string, format: string) => ok(['inspect', '-f', format, ref]);
+    const { run, ok, inspect } = cliSession(client, () => d);
     const open: Term[] = [];
     const term = () => {
       const t = new Term(env);

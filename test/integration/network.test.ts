@@ -32,7 +32,7 @@ import dgram from 'node:dgram';
 import { basename } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
-import { cli, runCmd, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
+import { cli, runCmd, sdk, type CliName, cliSession } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
 import { until, pidAlive } from '../harness/wait.js';
 
@@ -267,13 +267,7 @@ for (const client of ['berth', 'docker'] as CliName[]) {
     /** First three octets of the default bridge's /24, with the dot. */
     let net24: string;
     let gateway: string;
-    const run = (args: string[], opts: CmdOptions = {}) => cli(client, d, args, { timeoutMs: 30_000, ...opts });
-    const ok = async (args: string[], opts: CmdOptions = {}) => {
-      const r = await run(args, opts);
-      assert.equal(r.code, 0, `${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-      return r.stdout.trim();
-    };
-    const inspect = (ref: string, format: string) => ok(['inspect', '-f', format, ref]);
+    const { run, ok, inspect } = cliSession(client, () => d);
     const runD = async (args: string[]) => {
       const id = await ok(['run', '-d', ...args]);
       assert.match(id, ID64);

@@ -17,7 +17,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathS
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
-import { cli, sdk, type CliName, type CmdOptions } from '../harness/clients.js';
+import { cliSession, sdk, type CliName } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
 import { until } from '../harness/wait.js';
 
@@ -46,14 +46,7 @@ for (const client of ['berth', 'docker'] as CliName[]) {
     let d: TestDaemon;
     let work: string;
     let volRoot: string;
-    const run = (args: string[], opts: CmdOptions = {}) => cli(client, d, args, { timeoutMs: 30_000, ...opts });
-    /** Runs and asserts success; returns trimmed stdout. */
-    const ok = async (args: string[], opts: CmdOptions = {}) => {
-      const r = await run(args, opts);
-      assert.equal(r.code, 0, `${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-      return r.stdout.trim();
-    };
-    const inspect = (ref: string, format: string) => ok(['inspect', '-f', format, ref]);
+    const { run, ok, inspect } = cliSession(client, () => d);
     const runD = async (args: string[]) => {
       const id = await ok(['run', '-d', ...NONE, ...args]);
       assert.match(id, ID64);
