@@ -20,7 +20,7 @@ import { goTime } from '../format/units.js';
 import { readCSVRecord } from '../opts/goparse.js';
 import { headerLabel, truncateID } from '../views/containers.js';
 import { FORMAT_HELP } from './images.js';
-import { confirm, inspectEach } from './shared.js';
+import { confirm, forEachName, inspectEach } from './shared.js';
 
 const enc = encodeURIComponent;
 
@@ -562,21 +562,17 @@ export function registerNetworkCommands(cli: Cli<CliContext>): void {
     args: { min: 1 },
     options: [{ flags: '-f, --force', desc: 'Do not error if the network does not exist' }],
     async action(ctx, args, o) {
-      let failed = false;
-      for (const name of args) {
+      const status = await forEachName(ctx, args, async (name) => {
         try {
           await ctx.client().json('DELETE', `/networks/${enc(name)}`);
           ctx.out(`${name}\n`);
         } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-          if (o['force'] && e.status === 404) continue;
-          ctx.err(`Error response from daemon: ${e.message}\n`);
-          failed = true;
+          if (!(o['force'] && e instanceof ApiError && e.status === 404)) throw e;
         }
-      }
-      if (!failed) return 0;
-      ctx.err('exit status 1\n');
-      return 1;
+      });
+      // docker's network rm ends a partial failure with this line; other rm commands do not.
+      if (status !== 0) ctx.err('exit status 1\n');
+      return status;
     },
   });
 
