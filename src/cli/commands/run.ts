@@ -5,6 +5,7 @@ import { ApiError, type Client } from '../../client/client.js';
 import { CliError, PROG, type Cli } from '../command.js';
 import type { CliContext } from '../context.js';
 import { pullImage } from './registry.js';
+import { forEachName } from './shared.js';
 import { familiarString, parseImageRef, withDefaultTag } from '../image-ref.js';
 
 /** docker's FamiliarString(TagNameOnly(ref)): `busybox:latest`, `localhost:5000/x:latest`. */
@@ -229,18 +230,11 @@ export function registerRunCommands(cli: Cli<CliContext>): void {
         if (detached) return 0;
         return (await waitRes).StatusCode;
       }
-      let failed = false;
-      for (const c of args) {
-        try {
-          await client.json('POST', `/containers/${enc(c)}/start`);
-          ctx.out(`${c}\n`);
-        } catch (e) {
-          if (!(e instanceof ApiError)) throw e;
-          ctx.err(`Error response from daemon: ${e.message}\n`);
-          failed = true;
-        }
-      }
-      if (failed) throw new CliError('Error: failed to start containers: ' + args.join(', '), 1);
+      const status = await forEachName(ctx, args, async (c) => {
+        await client.json('POST', `/containers/${enc(c)}/start`);
+        ctx.out(`${c}\n`);
+      });
+      if (status !== 0) throw new CliError('Error: failed to start containers: ' + args.join(', '), 1);
     },
   });
 
