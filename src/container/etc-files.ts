@@ -3,6 +3,8 @@
  * written in its directory and bind-mounted by the runtime spec.
  */
 import { promises as fs, readFileSync } from 'node:fs';
+import { invalidParameter } from '../errdefs/errdefs.js';
+import { readBounded } from '../sys/dirfd.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface HostsEntry {
@@ -64,4 +66,26 @@ export async function writeEtcFiles(
   await write(paths.hostname, content.hostname + '\n');
   await write(paths.hosts, content.hosts);
   await write(paths.resolvConf, content.resolvConf);
+}
+
+/** A container can write its bind-mounted /etc files: copies of them are refused past this size. */
+const MAX_ETC_FILE = 1024 * 1024;
+
+/**
+ * Reads one of a container's /etc files (hosts, resolv.conf) that another
+ * container is to share: bounded, regular files only, off the event loop.
+ * `what` names it in the error ("/etc/hosts of container 3f2a…").
+ */
+export async function readEtcFile(path: string, what: string): Promise<string> {
+  const f = await readBounded(path, MAX_ETC_FILE);
+  switch (f.kind) {
+    case 'file':
+      return f.data.toString('utf8');
+    case 'missing':
+      return '';
+    case 'not-regular':
+      throw invalidParameter(`cannot share ${what}: it is ${f.what}, not a regular file`);
+    case 'too-large':
+      throw invalidParameter(`cannot share ${what}: it is ${f.size} bytes, more than the ${MAX_ETC_FILE} allowed`);
+  }
 }

@@ -14,7 +14,7 @@
  * error text on the client's stdout, as dockerd does.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, notFound } from '../errdefs/errdefs.js';
 import { attachSocketPath, ctlFifoPath, startExecMonitor } from '../runtime/monitor/conmon.js';
@@ -102,8 +102,8 @@ export class ExecService {
     }
   }
 
-  private processSpec(rec: ContainerRecord, c: ExecConfig): Process {
-    const base = (JSON.parse(readFileSync(join(this.paths.bundle(rec.id), 'config.json'), 'utf8')) as { process: Process }).process;
+  private async processSpec(rec: ContainerRecord, c: ExecConfig): Promise<Process> {
+    const base = (JSON.parse(await fs.readFile(join(this.paths.bundle(rec.id), 'config.json'), 'utf8')) as { process: Process }).process;
     const env = [...base.env ?? []];
     for (const e of c.env) {
       const k = e.split('=')[0];
@@ -114,7 +114,7 @@ export class ExecService {
     if (c.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     const p: Process = { ...base, args: c.cmd, env, terminal: c.tty, cwd: c.workingDir || base.cwd };
     if (c.user) {
-      const u = resolveUser(this.paths.rootfs(rec.id), c.user);
+      const u = await resolveUser(this.paths.rootfs(rec.id), c.user);
       p.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
     }
     if (c.privileged) {
@@ -146,7 +146,7 @@ export class ExecService {
     };
     let spec: Process;
     try {
-      spec = this.processSpec(rec, s.config);
+      spec = await this.processSpec(rec, s.config);
     } catch (e) {
       finish(126);
       throw e;

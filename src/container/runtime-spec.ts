@@ -5,17 +5,17 @@
  * the /etc files, host binds, and what other subsystems contribute (network
  * namespace, volumes) through RuntimeHooks.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import os from 'node:os';
-import { conflict, invalidParameter, notImplemented } from '../errdefs/errdefs.js';
+import { conflict, errnoCode, internal, invalidParameter, messageOf, notImplemented } from '../errdefs/errdefs.js';
 import { buildSpec, type NamespaceMode, type SpecDevice, type SpecInput, type SpecMount } from '../runtime/spec/build.js';
 import type { Spec } from '../runtime/spec/oci-types.js';
 import type { ContainerPaths } from './paths.js';
-import { resolveInRoot } from './rootfs-path.js';
 import type { ContainerRecord } from './types.js';
 import { resolveUser } from './user.js';
 import { capabilityBoundingMask } from '../sys/host.js';
+import { mkdirInRoot, openDir, withFd } from '../sys/dirfd.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 
 let hostCaps: string[] | undefined;
@@ -113,10 +113,24 @@ function hostDevice(d: { pathOnHost: string; pathInContainer: string; permission
   };
 }
 
+/** Creates the working directory inside the container's root, as Docker does at start (never through a symlink out). */
+function makeWorkingDir(rootfs: string, cwd: string): void {
+  withFd(openDir(rootfs), (rootFd) => {
+    try {
+      mkdirInRoot(rootFd, cwd, 0o755);
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOTDIR' || code === 'EEXIST') throw conflict(`Cannot mkdir: ${cwd} is not a directory`);
+      if (code === 'ELOOP') throw invalidParameter(`the working directory '${cwd}' cannot be created: a symbolic link is in the way`);
+      throw internal(`the working directory '${cwd}' cannot be created: ${messageOf(e)}`, e);
+    }
+  });
+}
+
 export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerPaths, hooks: RuntimeHooks): Promise<Spec> {
   const s = rec.spec;
   const rootfs = paths.rootfs(rec.id);
-  const user = resolveUser(rootfs, s.user, s.groupAdd);
+  const user = await resolveUser(rootfs, s.user, s.groupAdd);
   const env = [...s.env, ...(hooks.env ? hooks.env(rec) : [])];
   const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
   if (!has('PATH')) env.unshift(DEFAULT_PATH);
@@ -125,14 +139,7 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
   if (!has('HOME')) env.push(`HOME=${user.home}`);
   const cwd = s.workingDir || '/';
   if (!posix.isAbsolute(cwd)) throw invalidParameter(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
-  const cwdHost = resolveInRoot(rootfs, cwd);
-  try {
-    const st = statSync(cwdHost);
-    if (!st.isDirectory()) throw conflict(`Cannot mkdir: ${cwd} is not a directory`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    mkdirSync(cwdHost, { recursive: true, mode: 0o755 });
-  }
+  makeWorkingDir(rootfs, cwd);
   const sec = parseSecurityOpts(s.securityOpt);
   const etcOpts = ['rbind', 'rprivate', ...(s.readonlyRootfs ? ['ro'] : [])];
   const mounts: SpecMount[] = [

@@ -2,9 +2,8 @@
  * `--user name|uid[:group|gid]` resolved against the container's own
  * /etc/passwd and /etc/group, as Docker does at start (libcontainer/user).
  */
-import { readFileSync } from 'node:fs';
 import { invalidParameter } from '../errdefs/errdefs.js';
-import { resolveInRoot } from './rootfs-path.js';
+import { closeFd, openDir, readInRoot } from '../sys/dirfd.js';
 
 export interface ExecUser {
   uid: number;
@@ -26,23 +25,32 @@ interface GroupEntry {
   members: string[];
 }
 
-function readLines(root: string, path: string): string[] {
-  try {
-    return readFileSync(resolveInRoot(root, path), 'utf8').split('\n');
-  } catch {
-    return [];
+/** passwd and group files bigger than this are refused rather than read (a container controls them). */
+const MAX_ACCOUNT_FILE = 4 * 1024 * 1024;
+
+async function readLines(rootFd: number, path: string): Promise<string[]> {
+  const f = await readInRoot(rootFd, path, MAX_ACCOUNT_FILE);
+  switch (f.kind) {
+    case 'file':
+      return f.data.toString('utf8').split('\n');
+    case 'missing':
+      return [];
+    case 'not-regular':
+      throw invalidParameter(`unable to read ${path} of the container to find the user: it is ${f.what}, not a regular file`);
+    case 'too-large':
+      throw invalidParameter(`unable to read ${path} of the container to find the user: it is ${f.size} bytes, more than the ${MAX_ACCOUNT_FILE} allowed`);
   }
 }
 
-function passwd(root: string): PasswdEntry[] {
-  return readLines(root, '/etc/passwd')
+function passwd(lines: string[]): PasswdEntry[] {
+  return lines
     .map((l) => l.split(':'))
     .filter((f) => f.length >= 7 && !f[0]!.startsWith('#'))
     .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5]! }));
 }
 
-function groups(root: string): GroupEntry[] {
-  return readLines(root, '/etc/group')
+function groups(lines: string[]): GroupEntry[] {
+  return lines
     .map((l) => l.split(':'))
     .filter((f) => f.length >= 4 && !f[0]!.startsWith('#'))
     .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: f[3]!.split(',').filter(Boolean) }));
@@ -50,15 +58,31 @@ function groups(root: string): GroupEntry[] {
 
 const isId = (s: string) => /^\d+$/.test(s);
 
-export function resolveUser(root: string, spec: string, groupAdd: readonly string[] = []): ExecUser {
+/**
+ * The user of a container process, from the container's own account files.
+ * Reads them through sys/dirfd (inside the root, regular files only, bounded),
+ * so a running container cannot point the daemon at a host file or block it.
+ */
+export async function resolveUser(root: string, spec: string, groupAdd: readonly string[] = []): Promise<ExecUser> {
+  const rootFd = openDir(root);
+  let files: [string[], string[]];
+  try {
+    files = await Promise.all([readLines(rootFd, '/etc/passwd'), readLines(rootFd, '/etc/group')]);
+  } finally {
+    closeFd(rootFd);
+  }
+  return userFrom(files[0], files[1], spec, groupAdd);
+}
+
+function userFrom(passwdLines: string[], groupLines: string[], spec: string, groupAdd: readonly string[]): ExecUser {
   const [userPart = '', groupPart] = spec.split(':', 2);
-  const users = passwd(root);
+  const users = passwd(passwdLines);
   let user: PasswdEntry | undefined;
   if (userPart === '') user = users.find((u) => u.uid === 0) ?? { name: 'root', uid: 0, gid: 0, home: '/' };
   else if (isId(userPart)) user = users.find((u) => u.uid === Number(userPart)) ?? { name: userPart, uid: Number(userPart), gid: 0, home: '/' };
   else user = users.find((u) => u.name === userPart);
   if (!user) throw invalidParameter(`unable to find user ${userPart}: no matching entries in passwd file`);
-  const grs = groups(root);
+  const grs = groups(groupLines);
   let gid = user.gid;
   if (groupPart !== undefined && groupPart !== '') {
     if (isId(groupPart)) gid = Number(groupPart);

@@ -5,17 +5,17 @@
  * (copy-up); turned into runtime mounts at every start; released at exit;
  * anonymous volumes removed by `rm -v`.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { MountPoint } from '../api/types/containers.js';
 import type { ContainerStore } from '../container/store.js';
 import type { ContainerRecord, MountPointRecord } from '../container/types.js';
-import { resolveInRoot } from '../container/rootfs-path.js';
 import { invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import type { SpecMount } from '../runtime/spec/build.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Logger } from '../util/log.js';
 import type { VolumeService } from '../volume/service.js';
+import { closeFd, fdPath, openDirInRoot } from '../sys/dirfd.js';
 import { bindMode } from './container-convert.js';
 import { withRootfs } from './container-files.js';
 
@@ -122,13 +122,17 @@ export class ContainerMounts {
     // A plain volume with content stays as it is: no need to mount the container's rootfs.
     if (!isMount && readdirSync(v.mountpoint).length > 0) return;
     await withRootfs(this.snapshots, { ...rec, state: { ...rec.state, status: 'created' } }, '', this.tmpDir, async (root) => {
-      const src = resolveInRoot(root, dest);
-      if (!existsSync(src) || !statSync(src).isDirectory()) return;
-      if (isMount) await this.volumes.acquire(name, rec.id);
+      const src = openDirInRoot(root, dest);
+      if (src === undefined) return;
       try {
-        await this.volumes.copyUp(name, src);
+        if (isMount) await this.volumes.acquire(name, rec.id);
+        try {
+          await this.volumes.copyUp(name, `${fdPath(src)}/.`);
+        } finally {
+          if (isMount) await this.volumes.release(name, rec.id);
+        }
       } finally {
-        if (isMount) await this.volumes.release(name, rec.id);
+        closeFd(src);
       }
     });
   }

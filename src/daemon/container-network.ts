@@ -4,12 +4,11 @@
  * legacy --link variables, and the network parts of inspect, ps and the
  * network endpoints.
  */
-import { promises as fs } from 'node:fs';
 import type { Filters } from '../api/filters.js';
 import type { NetworkBackend } from '../api/routes/networks.js';
 import type { EndpointSettings, NetworkSettings, Port, PortMap } from '../api/types/containers.js';
 import type { Network, NetworkCreateRequest, NetworkEndpointConfig } from '../api/types/networks.js';
-import { hostsFile, resolvConf, writeEtcFiles, type HostsEntry } from '../container/etc-files.js';
+import { hostsFile, readEtcFile, resolvConf, writeEtcFiles, type HostsEntry } from '../container/etc-files.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerStore } from '../container/store.js';
 import type { ContainerRecord } from '../container/types.js';
@@ -88,7 +87,8 @@ export class ContainerNetworking {
     if (joined) {
       // Docker shares the other container's hosts and resolv.conf with a container joining its
       // namespace: its addresses, and its network's DNS server (the host's resolvers cannot see its names).
-      const [hosts, resolv] = await Promise.all([fs.readFile(this.paths.hosts(joined.id), 'utf8'), fs.readFile(this.paths.resolvConf(joined.id), 'utf8')]);
+      const short = joined.id.slice(0, 12);
+      const [hosts, resolv] = await Promise.all([readEtcFile(this.paths.hosts(joined.id), `/etc/hosts of container ${short}`), readEtcFile(this.paths.resolvConf(joined.id), `/etc/resolv.conf of container ${short}`)]);
       await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv }, { inPlace: true });
       return;
     }

@@ -20,44 +20,79 @@
  * values (security.capability), turns mode 0 into 0644, and has no room for
  * uids over 2097151 or mtimes past 2038.
  *
+ * The tree is read through directory fds (see "the walk" below), so a running
+ * container that swaps a directory for a symlink meanwhile can only make the
+ * read fail, never point it outside the tree.
+ *
  * Error contract: the returned stream is destroyed with an EngineError —
  * InvalidParameter if the directory is missing or not a directory, Internal
- * for a filesystem failure (naming the path) or a file that changed size while
- * it was read. Nothing is read before the stream is consumed; destroying the
+ * for a filesystem failure (naming the entry), an entry replaced by a symlink
+ * meanwhile, or a file that changed size while it was read. Nothing is read before the stream is consumed; destroying the
  * stream early closes any open file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import { EngineError, errnoCode, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import { at, closeFd, fdPath, O_PATH, openBeneath, openDir } from '../sys/dirfd.js';
 import { lgetxattr } from '../sys/libc.js';
 import { OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX } from './unpack.js';
 
 export interface TreeOptions {
   /** Relative paths ("etc/hostname") left out of the archive. */
   exclude?: ReadonlySet<string>;
-  /**
-   * Archive the root itself under this name (`docker cp`: a file as "hosts",
-   * a directory as "etc/…"), instead of only its contents.
-   */
-  rootName?: string;
+  /** tarEntry: the archive name of the entry (and the prefix of what is below it), instead of its own name. */
+  as?: string;
 }
 
 /** The tar of an overlay upper dir, whiteouts and opaque dirs in OCI form. */
 export function diffLayer(upperDir: string, opts: TreeOptions = {}): Readable {
-  return treeStream(upperDir, true, opts);
+  return treeStream(() => ({ base: openTreeDir(upperDir) }), true, opts);
 }
 
-/** The tar of a plain tree (nothing converted): export, and `docker cp` of a file or directory. */
+/** The tar of a plain tree (nothing converted): export. */
 export function tarDirectory(dir: string, opts: TreeOptions = {}): Readable {
-  return treeStream(dir, false, opts);
+  return treeStream(() => ({ base: openTreeDir(dir) }), false, opts);
 }
 
-function treeStream(dir: string, overlay: boolean, opts: TreeOptions): Readable {
-  return Readable.from(walk(path.resolve(dir), overlay, opts), { objectMode: false, highWaterMark: 1 << 20 });
+/**
+ * The tar of the entry `name` of the open directory `dirFd` (a file, a
+ * symlink, or a directory with everything below it), named `name` in the
+ * archive (`docker cp`: "hosts", "etc/…", or "." for a directory's content).
+ * The stream owns dirFd and closes it.
+ */
+export function tarEntry(dirFd: number, name: string, opts: TreeOptions = {}): Readable {
+  return treeStream(() => ({ base: dirFd, start: name }), false, opts);
+}
+
+function openTreeDir(dir: string): number {
+  try {
+    return openDir(path.resolve(dir));
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR' || errnoCode(err) === 'ELOOP') throw invalidParameter(`cannot make a layer of ${dir}: not a directory`);
+    throw internal(`cannot make a layer of ${dir}: ${messageOf(err)}`, err);
+  }
+}
+
+interface TreeRoot {
+  /** The directory every entry is found under; owned (closed) by the walk. */
+  base: number;
+  /** Archive only this entry of base (and what is below it); without it, base's content. */
+  start?: string;
+}
+
+function treeStream(open: () => TreeRoot, overlay: boolean, opts: TreeOptions): Readable {
+  return Readable.from(walk(open, overlay, opts), { objectMode: false, highWaterMark: 1 << 20 });
 }
 
 // --- the walk ---------------------------------------------------------------------
+//
+// The tree may belong to a running container, which can swap any directory for
+// a symlink at any moment. So no path string is ever resolved from the tree's
+// root: each entry is reached as one name inside a directory fd that was opened
+// beneath the base without crossing a symlink (sys/dirfd), files are opened
+// O_PATH and checked before they are read (a FIFO or device swapped in is never
+// opened), and a directory is listed through the fd it was opened with.
 
 /** Small entries are gathered into chunks of about this size. */
 const CHUNK = 256 * 1024;
@@ -65,13 +100,52 @@ const CHUNK = 256 * 1024;
 const SYNC_READ_MAX = 1024 * 1024;
 const READ_SIZE = 1024 * 1024;
 const CAPABILITY_XATTR = 'security.capability';
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 
-async function* walk(root: string, overlay: boolean, opts: TreeOptions): AsyncGenerator<Buffer> {
-  const rootSt = op('.', root, () => fs.lstatSync(root, { throwIfNoEntry: false }));
-  const rootName = opts.rootName;
-  if (!rootSt || (!rootSt.isDirectory() && rootName === undefined)) throw invalidParameter(`cannot make a layer of ${root}: not a directory`);
-  const nameOf = (rel: string): string => (rootName === undefined ? rel : rel === '' ? rootName : `${rootName}/${rel}`);
+/** The directory whose entries are being visited: one open fd, reopened beneath the base when the walk moves. */
+class Cursor {
+  private rel: string | undefined;
+  private fd = -1;
+  constructor(readonly base: number) {}
 
+  /** An fd of the directory rel ("" or "." for the base). */
+  dir(rel: string): number {
+    if (rel === this.rel) return this.fd;
+    const fd = op(rel || '.', () => openBeneath(this.base, rel, O_PATH | O_DIRECTORY));
+    this.set(rel, fd);
+    return fd;
+  }
+
+  set(rel: string, fd: number): void {
+    this.release();
+    this.rel = rel;
+    this.fd = fd;
+  }
+
+  release(): void {
+    if (this.fd >= 0) closeFd(this.fd);
+    this.fd = -1;
+    this.rel = undefined;
+  }
+}
+
+function parentOf(rel: string): [string, string] {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? ['', rel] : [rel.slice(0, slash), rel.slice(slash + 1)];
+}
+
+async function* walk(open: () => TreeRoot, overlay: boolean, opts: TreeOptions): AsyncGenerator<Buffer> {
+  const root = open();
+  const cur = new Cursor(root.base);
+  try {
+    yield* walkFrom(root, cur, overlay, opts);
+  } finally {
+    cur.release();
+    closeFd(root.base);
+  }
+}
+
+async function* walkFrom(root: TreeRoot, cur: Cursor, overlay: boolean, opts: TreeOptions): AsyncGenerator<Buffer> {
   const out: Buffer[] = [];
   let outBytes = 0;
   const emit = (b: Buffer): void => {
@@ -86,57 +160,77 @@ async function* walk(root: string, overlay: boolean, opts: TreeOptions): AsyncGe
   };
 
   const links = new Map<string, string>(); // "dev:ino" → first name written
-  if (overlay && isOpaque(root, '.')) emit(opaqueMarker('', rootSt));
-  const stack = rootName !== undefined ? [''] : children(root, '');
+  const start = root.start;
+  const as = opts.as;
+  const nameOf = start === undefined || as === undefined || as === start ? (rel: string) => rel : (rel: string) => as + rel.slice(start.length);
+  let stack: string[];
+  if (root.start !== undefined) {
+    stack = [root.start];
+  } else {
+    const rootSt = op('.', () => fs.fstatSync(root.base));
+    if (overlay && isOpaque(root.base, '.', '.')) emit(opaqueMarker('', rootSt));
+    stack = children(cur, root.base, '');
+  }
 
   while (stack.length > 0) {
     const rel = stack.pop()!;
     if (opts.exclude?.has(rel)) continue;
-    const abs = rel === '' ? root : `${root}/${rel}`;
-    const st = op(rel, abs, () => fs.lstatSync(abs));
-    const base: TarEntry = {
-      name: nameOf(rel),
-      type: '0',
-      mode: st.mode & 0o7777,
-      uid: st.uid,
-      gid: st.gid,
-      size: 0,
-      mtime: Math.floor(st.mtimeMs / 1000),
-    };
+    const [parentRel, name] = parentOf(rel);
+    const parent = cur.dir(parentRel);
+    const node = op(rel, () => fs.openSync(at(parent, name), O_PATH | O_NOFOLLOW));
+    try {
+      const st = op(rel, () => fs.fstatSync(node));
+      const base: TarEntry = {
+        name: nameOf(rel),
+        type: '0',
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        size: 0,
+        mtime: Math.floor(st.mtimeMs / 1000),
+      };
 
-    if (st.isDirectory()) {
-      emit(encodeHeader({ ...base, name: `${nameOf(rel)}/`, type: '5' }));
-      if (overlay && isOpaque(abs, rel)) emit(opaqueMarker(rel, st));
-      stack.push(...children(abs, rel));
-    } else if (overlay && st.isCharacterDevice() && st.rdev === 0) {
-      const slash = rel.lastIndexOf('/');
-      const name = nameOf(`${rel.slice(0, slash + 1)}${WHITEOUT_PREFIX}${rel.slice(slash + 1)}`);
-      emit(encodeHeader({ ...base, name, mode: 0o600 }));
-    } else if (st.isSocket()) {
-      continue; // tar cannot hold sockets; Docker skips them too
-    } else if (st.nlink > 1 && links.has(`${st.dev}:${st.ino}`)) {
-      emit(encodeHeader({ ...base, type: '1', linkname: links.get(`${st.dev}:${st.ino}`)! }));
-    } else {
-      if (st.nlink > 1) links.set(`${st.dev}:${st.ino}`, nameOf(rel));
-      if (st.isFile()) {
-        const cap = op(rel, abs, () => lgetxattr(abs, CAPABILITY_XATTR));
-        const entry: TarEntry = { ...base, size: st.size };
-        if (cap) entry.xattrs = [[CAPABILITY_XATTR, cap]];
-        emit(encodeHeader(entry));
-        if (st.size <= SYNC_READ_MAX) {
-          if (st.size > 0) emit(readSmall(abs, rel, st.size));
-        } else {
-          if (outBytes > 0) yield take();
-          yield* readLarge(abs, rel, st.size);
+      if (st.isDirectory()) {
+        emit(encodeHeader({ ...base, name: `${base.name}/`, type: '5' }));
+        if (overlay && isOpaque(parent, name, rel)) emit(opaqueMarker(base.name, st));
+        stack.push(...children(cur, node, rel));
+      } else if (overlay && st.isCharacterDevice() && st.rdev === 0) {
+        const slash = base.name.lastIndexOf('/');
+        emit(encodeHeader({ ...base, name: `${base.name.slice(0, slash + 1)}${WHITEOUT_PREFIX}${base.name.slice(slash + 1)}`, mode: 0o600 }));
+      } else if (st.isSocket()) {
+        continue; // tar cannot hold sockets; Docker skips them too
+      } else if (st.nlink > 1 && links.has(`${st.dev}:${st.ino}`)) {
+        emit(encodeHeader({ ...base, type: '1', linkname: links.get(`${st.dev}:${st.ino}`)! }));
+      } else {
+        if (st.nlink > 1) links.set(`${st.dev}:${st.ino}`, base.name);
+        if (st.isFile()) {
+          const cap = op(rel, () => lgetxattr(at(parent, name), CAPABILITY_XATTR));
+          const entry: TarEntry = { ...base, size: st.size };
+          if (cap) entry.xattrs = [[CAPABILITY_XATTR, cap]];
+          emit(encodeHeader(entry));
+          // Reopened through the O_PATH fd: the very inode just checked to be a regular file.
+          const fd = op(rel, () => fs.openSync(fdPath(node), O_RDONLY));
+          try {
+            if (st.size <= SYNC_READ_MAX) {
+              if (st.size > 0) emit(readSmall(fd, rel, st.size));
+            } else {
+              if (outBytes > 0) yield take();
+              yield* readLarge(fd, rel, st.size);
+            }
+          } finally {
+            fs.closeSync(fd);
+          }
+        } else if (st.isSymbolicLink()) {
+          emit(encodeHeader({ ...base, type: '2', linkname: op(rel, () => fs.readlinkSync(at(parent, name))) }));
+        } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+          const [devmajor, devminor] = splitDev(st.rdev);
+          emit(encodeHeader({ ...base, type: st.isCharacterDevice() ? '3' : '4', devmajor, devminor }));
+        } else if (st.isFIFO()) {
+          emit(encodeHeader({ ...base, type: '6' }));
         }
-      } else if (st.isSymbolicLink()) {
-        emit(encodeHeader({ ...base, type: '2', linkname: op(rel, abs, () => fs.readlinkSync(abs)) }));
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        const [devmajor, devminor] = splitDev(st.rdev);
-        emit(encodeHeader({ ...base, type: st.isCharacterDevice() ? '3' : '4', devmajor, devminor }));
-      } else if (st.isFIFO()) {
-        emit(encodeHeader({ ...base, type: '6' }));
       }
+    } finally {
+      closeFd(node);
     }
     if (outBytes >= CHUNK) yield take();
   }
@@ -144,17 +238,29 @@ async function* walk(root: string, overlay: boolean, opts: TreeOptions): AsyncGe
   yield take();
 }
 
-/** rel's children as relative paths, in reverse name order (the walk pops from the end). */
-function children(abs: string, rel: string): string[] {
-  const names = op(rel || '.', abs, () => fs.readdirSync(abs));
+/**
+ * The children of the directory node (an O_PATH fd of rel) as relative paths,
+ * in reverse name order (the walk pops from the end). The directory is listed
+ * through a fd opened from node itself, and becomes the cursor's directory.
+ */
+function children(cur: Cursor, node: number, rel: string): string[] {
+  const fd = op(rel || '.', () => fs.openSync(fdPath(node), O_RDONLY | O_DIRECTORY));
+  let names: string[];
+  try {
+    names = op(rel || '.', () => fs.readdirSync(fdPath(fd)));
+  } catch (err) {
+    closeFd(fd);
+    throw err;
+  }
+  cur.set(rel, fd);
   names.sort();
   const out: string[] = new Array<string>(names.length);
   for (let i = 0; i < names.length; i++) out[names.length - 1 - i] = rel ? `${rel}/${names[i]!}` : names[i]!;
   return out;
 }
 
-function isOpaque(abs: string, rel: string): boolean {
-  const v = op(rel, abs, () => lgetxattr(abs, OVERLAY_OPAQUE_XATTR));
+function isOpaque(dirFd: number, name: string, rel: string): boolean {
+  const v = op(rel, () => lgetxattr(at(dirFd, name), OVERLAY_OPAQUE_XATTR));
   return v !== undefined && v.length === 1 && v[0] === 0x79; // 'y'
 }
 
@@ -171,45 +277,39 @@ function opaqueMarker(rel: string, st: fs.Stats): Buffer {
 }
 
 /** A small file's data with its padding to the next 512-byte block. */
-function readSmall(abs: string, rel: string, size: number): Buffer {
+function readSmall(fd: number, rel: string, size: number): Buffer {
   const padded = blockCeil(size);
   const buf = Buffer.allocUnsafe(padded);
   buf.fill(0, size);
-  const fd = op(rel, abs, () => fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW));
-  try {
-    let off = 0;
-    while (off < size) {
-      const n = op(rel, abs, () => fs.readSync(fd, buf, off, size - off, off));
-      if (n === 0) throw changed(rel, size, off);
-      off += n;
-    }
-  } finally {
-    fs.closeSync(fd);
+  let off = 0;
+  while (off < size) {
+    const n = op(rel, () => fs.readSync(fd, buf, off, size - off, off));
+    if (n === 0) throw changed(rel, size, off);
+    off += n;
   }
   return buf;
 }
 
-async function* readLarge(abs: string, rel: string, size: number): AsyncGenerator<Buffer> {
-  const fh = await opAsync(rel, abs, () => fs.promises.open(abs, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW));
-  try {
-    let off = 0;
-    while (off < size) {
-      const want = Math.min(READ_SIZE, size - off);
-      const buf = Buffer.allocUnsafe(want);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await opAsync(rel, abs, () => fh.read(buf, got, want - got, off + got));
-        if (bytesRead === 0) throw changed(rel, size, off + got);
-        got += bytesRead;
-      }
-      off += want;
-      yield buf;
+async function* readLarge(fd: number, rel: string, size: number): AsyncGenerator<Buffer> {
+  let off = 0;
+  while (off < size) {
+    const want = Math.min(READ_SIZE, size - off);
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const bytesRead = await opAsync(rel, () => readAt(fd, buf, got, want - got, off + got));
+      if (bytesRead === 0) throw changed(rel, size, off + got);
+      got += bytesRead;
     }
-  } finally {
-    await fh.close();
+    off += want;
+    yield buf;
   }
   const pad = blockCeil(size) - size;
   if (pad > 0) yield Buffer.alloc(pad);
+}
+
+function readAt(fd: number, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 function changed(rel: string, size: number, at: number): EngineError {
@@ -224,25 +324,28 @@ function splitDev(rdev: number): [number, number] {
   return [Number(major), Number(minor)];
 }
 
-function op<T>(rel: string, abs: string, fn: () => T): T {
+function op<T>(rel: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    throw wrap(rel, abs, err);
+    throw wrap(rel, err);
   }
 }
 
-async function opAsync<T>(rel: string, abs: string, fn: () => Promise<T>): Promise<T> {
+async function opAsync<T>(rel: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw wrap(rel, abs, err);
+    throw wrap(rel, err);
   }
 }
 
-function wrap(rel: string, abs: string, err: unknown): EngineError {
+function wrap(rel: string, err: unknown): EngineError {
   if (err instanceof EngineError) return err;
-  return internal(`cannot make a layer: reading ${JSON.stringify(rel)} (${abs}) failed: ${messageOf(err)}`, err);
+  const code = errnoCode(err);
+  // openat2's answers when a directory on the way was swapped for a symlink (or moved out) meanwhile.
+  if (code === 'ELOOP' || code === 'EXDEV') return internal(`cannot make a layer: ${JSON.stringify(rel)} changed while it was read (a directory on its path is now a symbolic link)`, err);
+  return internal(`cannot make a layer: reading ${JSON.stringify(rel)} failed: ${messageOf(err)}`, err);
 }
 
 // --- tar encoding -----------------------------------------------------------------

@@ -7,14 +7,16 @@
  *   dir/.wh..wh..opq   → xattr trusted.overlay.opaque=y on dir
  *
  * Safety ("layer extraction never writes outside its target"): names are
- * normalised and refused when absolute or containing `..`; every parent
- * component of every entry is checked with lstat (symlinks are never
- * traversed, whatever they point to); files are created O_EXCL|O_NOFOLLOW after
- * removing whatever was there; hardlink targets must be entries already present
- * in dest, reached through real directories only. These checks rely on dest
- * being written by this function alone while it runs (a fresh snapshot dir),
- * which is why a verified directory is remembered instead of re-checked for
- * every entry: the cache is dropped whenever a directory is removed.
+ * normalised and refused when absolute or containing `..`; every entry is
+ * reached as one name inside a directory fd, and that directory was opened
+ * beneath dest without crossing a symlink (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS, sys/dirfd), so a symlink anywhere on the way is refused
+ * whatever it points to; files are created O_EXCL|O_NOFOLLOW after removing
+ * whatever was there, and metadata is set through fds of what was made;
+ * hardlink targets must be entries already present in dest, reached the same
+ * way. This holds even while something else changes dest meanwhile (`docker
+ * cp` into a running container that swaps a directory for a symlink): at worst
+ * the extraction fails.
  *
  * Error contract: rejects with an EngineError. InvalidParameter for a hostile
  * or malformed layer (the message names the entry and what is wrong with it),
@@ -30,6 +32,7 @@ import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import type { Extract, Header } from 'tar-stream';
 import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import { at, closeFd, fdPath, O_PATH, openBeneath, openDir, removeAt } from '../sys/dirfd.js';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
 
 export interface ApplyLayerOptions {
@@ -65,8 +68,10 @@ const O_CREATE_FILE = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constant
  * of a snapshot) and resolves with the layer size. See the module comment for
  * whiteouts, safety checks and the error contract.
  */
-export async function applyLayer(tar: Readable, dest: string, opts: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
-  const x = new Extractor(path.resolve(dest), opts);
+export async function applyLayer(tar: Readable, dest: string | { fd: number }, opts: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
+  const destFd = typeof dest === 'string' ? openDest(dest) : dest.fd;
+  const tree = new Tree(destFd);
+  const x = new Extractor(tree, opts);
   // allowUnknownFormat: accept v7 headers, as Go's archive/tar does (checksums are still verified).
   const ex = tarExtract({ allowUnknownFormat: true } as Parameters<typeof tarExtract>[0]);
   captureRawPaxXattrs(ex);
@@ -91,12 +96,24 @@ export async function applyLayer(tar: Readable, dest: string, opts: ApplyLayerOp
     // Anything else comes from the tar parser (checksum, truncation, header sizes).
     throw invalidParameter(`malformed layer tar: ${messageOf(err)}`, err);
   } finally {
+    tree.close();
+    if (typeof dest === 'string') closeFd(destFd);
     tar.unpipe(ex);
     tar.off('error', onSourceError);
     if (!ok) {
       ex.destroy();
       tar.destroy();
     }
+  }
+}
+
+function openDest(dest: string): number {
+  try {
+    return openDir(path.resolve(dest));
+  } catch (err) {
+    const c = code(err);
+    if (c === 'ENOENT' || c === 'ENOTDIR' || c === 'ELOOP') throw invalidParameter(`cannot extract layer into ${dest}: not a directory`);
+    throw internal(`cannot extract layer into ${dest}: ${messageOf(err)}`, err);
   }
 }
 
@@ -139,32 +156,112 @@ interface Meta {
   mtime: number | Date;
 }
 
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
+
+/**
+ * The destination tree, reached only through directory fds (sys/dirfd): each
+ * entry is named as one component inside its parent's fd, and that parent was
+ * opened beneath dest without crossing a symlink. So even when dest belongs to
+ * a running container that swaps directories for symlinks meanwhile (`docker
+ * cp` into it), nothing is written outside dest.
+ */
+class Tree {
+  private parentRel: string | undefined;
+  private parentFd = -1;
+
+  constructor(readonly fd: number) {}
+
+  /**
+   * A path naming rel ("" is dest itself) in its parent directory. Missing
+   * parents are created (0755, as Docker does) unless `what` names a hardlink
+   * target, whose parents must exist. Refuses symlinks and non-directories on
+   * the way.
+   */
+  entry(rel: string, name: string, what?: string): string {
+    if (rel === '') return at(this.fd, '.');
+    const slash = rel.lastIndexOf('/');
+    if (slash < 0) return at(this.fd, rel);
+    return at(this.dir(rel.slice(0, slash), name, what), rel.slice(slash + 1));
+  }
+
+  /** An fd (the caller closes it) of the directory rel, opened as entry() opens parents. */
+  openDir(rel: string, name: string, what?: string): number {
+    if (rel === '') return fs.openSync(at(this.fd, '.'), O_PATH | O_DIRECTORY);
+    try {
+      return openBeneath(this.fd, rel, O_PATH | O_DIRECTORY);
+    } catch {
+      return this.walkDown(rel, name, what);
+    }
+  }
+
+  /** The directory rel was removed: the cached parent goes if it was rel or below it. */
+  forgetBelow(rel: string): void {
+    const p = this.parentRel;
+    if (p !== undefined && (p === rel || p.startsWith(`${rel}/`))) this.forget();
+  }
+
+  close(): void {
+    this.forget();
+  }
+
+  private forget(): void {
+    if (this.parentFd >= 0) closeFd(this.parentFd);
+    this.parentFd = -1;
+    this.parentRel = undefined;
+  }
+
+  private dir(parent: string, name: string, what?: string): number {
+    if (parent === this.parentRel) return this.parentFd;
+    const fd = this.openDir(parent, name, what);
+    this.forget();
+    this.parentRel = parent;
+    this.parentFd = fd;
+    return fd;
+  }
+
+  /** Opens parent one component at a time, creating what is missing, naming the component that is in the way. */
+  private walkDown(parent: string, name: string, what?: string): number {
+    const of = what ? ` of ${what}` : '';
+    let fd = this.fd;
+    let prefix = '';
+    try {
+      for (const comp of parent.split('/')) {
+        prefix = prefix ? `${prefix}/${comp}` : comp;
+        const p = at(fd, comp);
+        const st = fsOp(name, prefix, () => fs.lstatSync(p, { throwIfNoEntry: false }));
+        if (!st) {
+          if (what) throw badEntry(name, `${what} is not in the layer (parent ${JSON.stringify(prefix)} does not exist)`);
+          fsOp(name, prefix, () => fs.mkdirSync(p, 0o755));
+        } else if (st.isSymbolicLink()) {
+          throw badEntry(name, `parent ${JSON.stringify(prefix)}${of} is a symbolic link; refusing to write through it`);
+        } else if (!st.isDirectory()) {
+          throw badEntry(name, `parent ${JSON.stringify(prefix)}${of} is not a directory`);
+        }
+        const next = fsOp(name, prefix, () => openBeneath(fd, comp, O_PATH | O_DIRECTORY));
+        if (fd !== this.fd) closeFd(fd);
+        fd = next;
+      }
+    } catch (err) {
+      if (fd !== this.fd) closeFd(fd);
+      throw err;
+    }
+    return fd;
+  }
+}
+
 class Extractor {
   bytes = 0;
   private readonly maxBytes: number;
   private readonly allowDevices: boolean;
-  /** Relative paths known to be real directories (never symlinks) under dest. */
-  private readonly dirs = new Set<string>();
   /** Directory times, applied once every entry is written (children would change them). */
   private readonly dirTimes = new Map<string, DirTimes>();
 
   constructor(
-    private readonly dest: string,
+    private readonly tree: Tree,
     opts: ApplyLayerOptions,
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
     this.allowDevices = opts.allowDevices ?? false;
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.lstatSync(dest, { throwIfNoEntry: false });
-    } catch (err) {
-      throw internal(`cannot extract layer into ${dest}: ${messageOf(err)}`, err);
-    }
-    if (!st?.isDirectory()) throw invalidParameter(`cannot extract layer into ${dest}: not a directory`);
-  }
-
-  private abs(rel: string): string {
-    return rel === '' ? this.dest : `${this.dest}/${rel}`;
   }
 
   async entry(entry: Entry): Promise<void> {
@@ -215,8 +312,8 @@ class Extractor {
   /** Applies directory times, deferred until all children are written. */
   finish(): void {
     for (const [rel, t] of this.dirTimes) {
-      const abs = this.abs(rel);
-      fsOp(rel || '.', abs, () => fs.lutimesSync(abs, t.atime, t.mtime));
+      const p = this.tree.entry(rel, rel || '.');
+      fsOp(rel || '.', rel, () => fs.lutimesSync(p, t.atime, t.mtime));
     }
   }
 
@@ -230,46 +327,48 @@ class Extractor {
       );
     }
     this.bytes += size;
-    this.ensureParent(rel, name);
-    const abs = this.abs(rel);
-    const fd = this.replace(rel, abs, name, () => fs.openSync(abs, O_CREATE_FILE, 0o600));
+    const p = this.tree.entry(rel, name);
+    const fd = this.replace(rel, p, name, () => fs.openSync(p, O_CREATE_FILE, 0o600));
     try {
-      if (size >= ASYNC_WRITE_THRESHOLD) await writeLarge(entry, fd, name, abs);
-      else if (size > 0) for await (const chunk of entry) writeAllSync(fd, chunk as Buffer, name, abs);
+      if (size >= ASYNC_WRITE_THRESHOLD) await writeLarge(entry, fd, name, rel);
+      else if (size > 0) for await (const chunk of entry) writeAllSync(fd, chunk as Buffer, name, rel);
       else entry.resume();
-      fsOp(name, abs, () => {
+      fsOp(name, rel, () => {
         fs.fchownSync(fd, meta.uid, meta.gid);
         fs.fchmodSync(fd, meta.mode); // after chown, which clears set-id bits
       });
-      this.xattrs(entry.header, abs, name); // after chown, which clears security.capability
-      fsOp(name, abs, () => fs.futimesSync(fd, meta.atime, meta.mtime));
+      this.xattrs(entry.header, p, name, rel); // after chown, which clears security.capability
+      fsOp(name, rel, () => fs.futimesSync(fd, meta.atime, meta.mtime));
     } finally {
       fs.closeSync(fd);
     }
   }
 
   private directory(rel: string, name: string, meta: Meta, h: Header): void {
-    const abs = this.abs(rel);
+    const p = this.tree.entry(rel, name);
     if (rel !== '') {
-      this.ensureParent(rel, name);
       try {
-        fs.mkdirSync(abs, 0o755);
+        fs.mkdirSync(p, 0o755);
       } catch (err) {
-        if (code(err) !== 'EEXIST') throw fsError(name, abs, err);
-        const st = fsOp(name, abs, () => fs.lstatSync(abs));
+        if (code(err) !== 'EEXIST') throw fsError(name, rel, err);
+        const st = fsOp(name, rel, () => fs.lstatSync(p));
         if (!st.isDirectory()) {
-          this.remove(rel, abs, st, name);
-          fsOp(name, abs, () => fs.mkdirSync(abs, 0o755));
+          this.remove(rel, p, st, name);
+          fsOp(name, rel, () => fs.mkdirSync(p, 0o755));
         }
       }
-      this.dirs.add(rel);
     }
-    // abs is a directory this function created or just lstat'ed, so chmod by path cannot follow a symlink.
-    fsOp(name, abs, () => {
-      fs.lchownSync(abs, meta.uid, meta.gid);
-      fs.chmodSync(abs, meta.mode);
-    });
-    this.xattrs(h, abs, name);
+    // Owner and mode through an fd of the directory itself: a path could be a symlink by now.
+    const fd = fsOp(name, rel, () => fs.openSync(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+    try {
+      fsOp(name, rel, () => {
+        fs.fchownSync(fd, meta.uid, meta.gid);
+        fs.fchmodSync(fd, meta.mode);
+      });
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.xattrs(h, p, name, rel);
     this.dirTimes.set(rel, { atime: meta.atime, mtime: meta.mtime });
   }
 
@@ -277,12 +376,11 @@ class Extractor {
     const target = h.linkname;
     if (!target) throw badEntry(name, 'symbolic link without a target');
     if (target.includes('\0')) throw badEntry(name, 'symbolic link target contains a NUL byte');
-    this.ensureParent(rel, name);
-    const abs = this.abs(rel);
-    this.replace(rel, abs, name, () => fs.symlinkSync(target, abs));
-    fsOp(name, abs, () => fs.lchownSync(abs, meta.uid, meta.gid));
-    this.xattrs(h, abs, name);
-    fsOp(name, abs, () => fs.lutimesSync(abs, meta.atime, meta.mtime));
+    const p = this.tree.entry(rel, name);
+    this.replace(rel, p, name, () => fs.symlinkSync(target, p));
+    fsOp(name, rel, () => fs.lchownSync(p, meta.uid, meta.gid));
+    this.xattrs(h, p, name, rel);
+    fsOp(name, rel, () => fs.lutimesSync(p, meta.atime, meta.mtime));
   }
 
   private hardlink(rel: string, name: string, meta: Meta, h: Header): void {
@@ -291,24 +389,29 @@ class Extractor {
     const trel = normalizeLayerPath(target, name, 'hardlink target');
     if (trel === '') throw badEntry(name, 'hardlink target is the layer root');
     if (trel.startsWith(WHITEOUT_META_PREFIX)) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is aufs metadata`);
-    this.ensureParent(trel, name, `hardlink target ${JSON.stringify(target)}`);
-    const tabs = this.abs(trel);
-    const tst = fsOp(name, tabs, () => fs.lstatSync(tabs, { throwIfNoEntry: false }));
-    if (!tst) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is not in the layer (it must come before the link)`);
-    if (tst.isDirectory()) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is a directory`);
-    if (trel === rel) return;
-    if (trel.startsWith(`${rel}/`)) throw badEntry(name, `hardlink target ${JSON.stringify(target)} is inside the link's own path`);
-    this.ensureParent(rel, name);
-    const abs = this.abs(rel);
-    // link(2) does not follow a symlink target: the link is to the symlink itself.
-    this.replace(rel, abs, name, () => fs.linkSync(tabs, abs));
-    if (!tst.isSymbolicLink()) {
-      // As Docker: the link header's metadata is applied to the (shared) inode.
-      fsOp(name, abs, () => {
-        fs.lchownSync(abs, meta.uid, meta.gid);
-        fs.chmodSync(abs, meta.mode);
-        fs.lutimesSync(abs, meta.atime, meta.mtime);
-      });
+    const what = `hardlink target ${JSON.stringify(target)}`;
+    const [tparent, tbase] = splitRel(trel);
+    const tdir = this.tree.openDir(tparent, name, what);
+    try {
+      const t = at(tdir, tbase);
+      const tst = fsOp(name, trel, () => fs.lstatSync(t, { throwIfNoEntry: false }));
+      if (!tst) throw badEntry(name, `${what} is not in the layer (it must come before the link)`);
+      if (tst.isDirectory()) throw badEntry(name, `${what} is a directory`);
+      if (trel === rel) return;
+      if (trel.startsWith(`${rel}/`)) throw badEntry(name, `${what} is inside the link's own path`);
+      const p = this.tree.entry(rel, name);
+      // link(2) does not follow a symlink target: the link is to the symlink itself.
+      this.replace(rel, p, name, () => fs.linkSync(t, p));
+      if (!tst.isSymbolicLink()) {
+        // As Docker: the link header's metadata is applied to the (shared) inode.
+        fsOp(name, rel, () => {
+          fs.lchownSync(p, meta.uid, meta.gid);
+          chmodNoFollow(p, meta.mode);
+          fs.lutimesSync(p, meta.atime, meta.mtime);
+        });
+      }
+    } finally {
+      closeFd(tdir);
     }
   }
 
@@ -319,15 +422,14 @@ class Extractor {
       const what = kind === S_IFCHR ? 'character device' : 'block device';
       throw badEntry(name, `${what} ${major}:${minor} refused: device nodes are not allowed in image layers`);
     }
-    this.ensureParent(rel, name);
-    const abs = this.abs(rel);
-    this.replace(rel, abs, name, () => mknod(abs, kind | meta.mode, major, minor));
-    fsOp(name, abs, () => {
-      fs.lchownSync(abs, meta.uid, meta.gid);
-      fs.chmodSync(abs, meta.mode); // mknod honours the umask; abs is the node just made
-      fs.lutimesSync(abs, meta.atime, meta.mtime);
+    const p = this.tree.entry(rel, name);
+    this.replace(rel, p, name, () => mknod(p, kind | meta.mode, major, minor));
+    fsOp(name, rel, () => {
+      fs.lchownSync(p, meta.uid, meta.gid);
+      chmodNoFollow(p, meta.mode); // mknod honours the umask
+      fs.lutimesSync(p, meta.atime, meta.mtime);
     });
-    this.xattrs(h, abs, name);
+    this.xattrs(h, p, name, rel);
   }
 
   /** dir/.wh.name → character device 0/0 at dir/name, replacing whatever is there. */
@@ -335,88 +437,57 @@ class Extractor {
     const orig = base.slice(WHITEOUT_PREFIX.length);
     if (orig === '' || orig === '.' || orig === '..') throw badEntry(name, 'whiteout names no file');
     const trel = slash < 0 ? orig : `${rel.slice(0, slash)}/${orig}`;
-    this.ensureParent(rel, name);
-    const abs = this.abs(trel);
-    this.replace(trel, abs, name, () => mknod(abs, S_IFCHR, 0, 0));
+    const p = this.tree.entry(trel, name);
+    this.replace(trel, p, name, () => mknod(p, S_IFCHR, 0, 0));
     const meta = entryMeta(h);
-    fsOp(name, abs, () => {
-      fs.lchownSync(abs, meta.uid, meta.gid);
+    fsOp(name, trel, () => {
+      fs.lchownSync(p, meta.uid, meta.gid);
       // Docker leaves the time of mknod; keeping the entry's makes apply → diff reproduce the same tar.
-      fs.lutimesSync(abs, meta.atime, meta.mtime);
+      fs.lutimesSync(p, meta.atime, meta.mtime);
     });
   }
 
   /** dir/.wh..wh..opq → dir is opaque (created if the layer did not list it). */
   private opaque(rel: string, name: string): void {
-    this.ensureParent(rel, name);
     const slash = rel.lastIndexOf('/');
-    const abs = this.abs(slash < 0 ? '' : rel.slice(0, slash));
-    fsOp(name, abs, () => lsetxattr(abs, OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
+    const dir = slash < 0 ? '' : rel.slice(0, slash);
+    this.tree.entry(rel, name); // creates dir when the layer did not list it
+    const p = this.tree.entry(dir, name);
+    fsOp(name, dir || '.', () => lsetxattr(p, OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
   }
 
   // --- helpers -----------------------------------------------------------------
 
-  /**
-   * Makes sure every parent component of rel is a real directory under dest,
-   * creating missing ones (0755, root, as Docker does) unless `what` says rel is
-   * a hardlink target, which must already exist. Refuses symlinks and other
-   * non-directories.
-   */
-  private ensureParent(rel: string, name: string, what?: string): void {
-    const end = rel.lastIndexOf('/');
-    if (end <= 0) return;
-    const parent = rel.slice(0, end);
-    if (this.dirs.has(parent)) return;
-    let pos = 0;
-    for (;;) {
-      const slash = parent.indexOf('/', pos);
-      const prefix = slash < 0 ? parent : parent.slice(0, slash);
-      if (!this.dirs.has(prefix)) this.checkDir(prefix, name, what);
-      if (slash < 0) return;
-      pos = slash + 1;
-    }
-  }
-
-  private checkDir(rel: string, name: string, what?: string): void {
-    const abs = this.abs(rel);
-    const st = fsOp(name, abs, () => fs.lstatSync(abs, { throwIfNoEntry: false }));
-    const of = what ? ` of ${what}` : '';
-    if (!st) {
-      if (what) throw badEntry(name, `${what} is not in the layer (parent ${JSON.stringify(rel)} does not exist)`);
-      fsOp(name, abs, () => fs.mkdirSync(abs, 0o755));
-    } else if (st.isSymbolicLink()) {
-      throw badEntry(name, `parent ${JSON.stringify(rel)}${of} is a symbolic link; refusing to write through it`);
-    } else if (!st.isDirectory()) {
-      throw badEntry(name, `parent ${JSON.stringify(rel)}${of} is not a directory`);
-    }
-    this.dirs.add(rel);
-  }
-
   /** Runs create(); if the path exists, removes what is there (not following it) and runs create() again. */
-  private replace<T>(rel: string, abs: string, name: string, create: () => T): T {
+  private replace<T>(rel: string, p: string, name: string, create: () => T): T {
     try {
       return create();
     } catch (err) {
-      if (code(err) !== 'EEXIST') throw fsError(name, abs, err);
+      if (code(err) !== 'EEXIST') throw fsError(name, rel, err);
     }
-    const st = fsOp(name, abs, () => fs.lstatSync(abs));
-    this.remove(rel, abs, st, name);
-    return fsOp(name, abs, create);
+    const st = fsOp(name, rel, () => fs.lstatSync(p));
+    this.remove(rel, p, st, name);
+    return fsOp(name, rel, create);
   }
 
-  private remove(rel: string, abs: string, st: fs.Stats, name: string): void {
+  private remove(rel: string, p: string, st: fs.Stats, name: string): void {
     if (!st.isDirectory()) {
-      fsOp(name, abs, () => fs.unlinkSync(abs));
+      fsOp(name, rel, () => fs.unlinkSync(p));
       return;
     }
-    fsOp(name, abs, () => fs.rmSync(abs, { recursive: true, force: true }));
-    // Anything cached below (or at) rel is gone; dropping the whole cache is simplest.
-    this.dirs.clear();
+    const [parent, base] = splitRel(rel);
+    const dir = fsOp(name, rel, () => openBeneath(this.tree.fd, parent, O_PATH | O_DIRECTORY));
+    try {
+      fsOp(name, rel, () => removeAt(dir, base));
+    } finally {
+      closeFd(dir);
+    }
+    this.tree.forgetBelow(rel);
     const prefix = `${rel}/`;
     for (const d of this.dirTimes.keys()) if (d === rel || d.startsWith(prefix)) this.dirTimes.delete(d);
   }
 
-  private xattrs(h: Header, abs: string, name: string): void {
+  private xattrs(h: Header, p: string, name: string, rel: string): void {
     const pax = (h as PaxHeader).pax;
     if (!pax) return;
     const raw = rawXattrs.get(pax);
@@ -439,14 +510,29 @@ class Extractor {
       // overlayfs' own attributes (user.* ones with the userxattr mount option) are the snapshotter's business, never a layer's.
       if (xname === '' || xname.startsWith('trusted.overlay.') || xname.startsWith('user.overlay.')) continue;
       try {
-        lsetxattr(abs, xname, value);
+        lsetxattr(p, xname, value);
       } catch (err) {
         // As Docker: EPERM (e.g. user.* on a symlink) is skipped, anything else fails.
         if (err instanceof SysError && err.errno === os.constants.errno.EPERM) continue;
-        throw fsError(name, abs, err);
+        throw fsError(name, rel, err);
       }
     }
   }
+}
+
+/** chmod through an O_PATH fd of p, never through a symlink that p may be by now. */
+function chmodNoFollow(p: string, mode: number): void {
+  const fd = fs.openSync(p, O_PATH | O_NOFOLLOW);
+  try {
+    if (!fs.fstatSync(fd).isSymbolicLink()) fs.chmodSync(fdPath(fd), mode);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function splitRel(rel: string): [string, string] {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? ['', rel] : [rel.slice(0, slash), rel.slice(slash + 1)];
 }
 
 interface PaxHeader extends Header {
@@ -608,9 +694,11 @@ function code(err: unknown): string | undefined {
   return typeof c === 'string' ? c : undefined;
 }
 
-function fsError(name: string, abs: string, err: unknown): EngineError {
+function fsError(name: string, rel: string, err: unknown): EngineError {
   if (err instanceof EngineError) return err;
-  return internal(`cannot extract layer entry ${JSON.stringify(name)} to ${abs}: ${messageOf(err)}`, err);
+  // Node names the /proc/self/fd path it was given; the entry's own path says more.
+  const msg = messageOf(err).replace(/, \w+ '\/proc\/self\/fd\/[^']*'( -> '[^']*')?$/, '');
+  return internal(`cannot extract layer entry ${JSON.stringify(name)} (at ${JSON.stringify(rel || '.')}): ${msg}`, err);
 }
 
 function fsOp<T>(name: string, abs: string, fn: () => T): T {

@@ -33,6 +33,7 @@ interface LibcFns {
   lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
   lgetxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
   strerror: (n: number) => string;
+  syscall: (...args: unknown[]) => number | bigint;
 }
 
 let fns: LibcFns | undefined;
@@ -47,6 +48,7 @@ function libc(): LibcFns {
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     strerror: lib.func('const char *strerror(int errnum)'),
+    syscall: lib.func('long syscall(long number, ...)'),
   } as LibcFns;
   return fns;
 }
@@ -96,6 +98,32 @@ export function mknod(path: string, mode: number, major = 0, minor = 0): void {
 
 export function lsetxattr(path: string, name: string, value: Buffer): void {
   check(`setxattr ${name} on ${path}`, libc().lsetxattr(path, name, value, value.length, 0));
+}
+
+const SYS_OPENAT2 = 437; // x86_64 and aarch64 alike (glibc has no wrapper)
+const O_CLOEXEC = 0o2000000;
+
+/** openat2(2)'s resolve flags. */
+export const RESOLVE = {
+  NO_XDEV: 0x01,
+  NO_MAGICLINKS: 0x02,
+  NO_SYMLINKS: 0x04,
+  BENEATH: 0x08,
+  IN_ROOT: 0x10,
+} as const;
+
+/**
+ * openat2(2): opens path relative to dirfd with the kernel's own resolution
+ * rules (RESOLVE_IN_ROOT, RESOLVE_BENEATH…), atomically. Returns the new fd
+ * (O_CLOEXEC is always added).
+ */
+export function openat2(dirfd: number, path: string, flags: number, resolve: number): number {
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(flags | O_CLOEXEC), 0);
+  how.writeBigUInt64LE(0n, 8);
+  how.writeBigUInt64LE(BigInt(resolve), 16);
+  const rc = Number(libc().syscall(SYS_OPENAT2, 'int', dirfd, 'str', path, 'void *', how, 'size_t', how.length));
+  return check(`openat2 ${path}`, rc);
 }
 
 /** The xattr's value, or undefined when the file does not carry it. */

@@ -2,14 +2,27 @@
  * Directory trees for volumes: Docker's copy-up (an image directory's content
  * copied into a new volume) and a volume's size.
  *
- * copyTree never follows a symbolic link, in the source or the destination:
- * every entry is read with lstat and created fresh under the destination.
+ * Both ends may be live: a volume already held by a running container can be
+ * changed by it while the copy writes into it, so every entry is reached as one
+ * name inside a directory fd (sys/dirfd), never by a path string that a
+ * swapped-in symlink could redirect to the host. Nothing is followed: entries
+ * are read with lstat and created fresh (O_EXCL, mkdir, symlink, mknod) under
+ * the destination, and metadata is set through an fd of the very entry made.
  */
-import { promises as fs, type BigIntStats } from 'node:fs';
-import { join } from 'node:path';
+import { promises as fs, constants, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, symlinkSync, linkSync, fstatSync, chownSync, lchownSync, chmodSync, utimesSync, lutimesSync, type BigIntStats } from 'node:fs';
+import { at, closeFd, fdPath, O_PATH, openBeneath, openDir } from '../sys/dirfd.js';
 import { S_IFBLK, S_IFCHR, S_IFIFO, mknod } from '../sys/libc.js';
 
 const S_IFMT = 0o170000n;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
+const COPY_CHUNK = 1024 * 1024;
+
+/** A walk's two ends: directory fds, plus the destination root for hard links made later. */
+interface Ends {
+  dstRoot: number;
+  /** "dev:ino" of a source inode with several links → the destination path (relative) of its first copy. */
+  links: Map<string, string>;
+}
 
 /**
  * Copies the content of directory src into directory dst (which exists),
@@ -20,61 +33,123 @@ const S_IFMT = 0o170000n;
  * Extended attributes are not copied.
  */
 export async function copyTree(src: string, dst: string): Promise<void> {
-  const st = await fs.lstat(src, { bigint: true });
-  if (!st.isDirectory()) throw new Error(`copy-up source ${src} is not a directory`);
-  const links = new Map<string, string>();
-  await copyChildren(src, dst, links);
-  await applyMeta(dst, st);
+  const srcFd = openDir(src);
+  try {
+    const st = await fs.stat(fdPath(srcFd), { bigint: true });
+    if (!st.isDirectory()) throw new Error(`copy-up source ${src} is not a directory`);
+    const dstFd = openDir(dst);
+    try {
+      await copyChildren(srcFd, dstFd, '', { dstRoot: dstFd, links: new Map() });
+      setMeta(dstFd, '.', st);
+    } finally {
+      closeFd(dstFd);
+    }
+  } finally {
+    closeFd(srcFd);
+  }
 }
 
-async function copyChildren(src: string, dst: string, links: Map<string, string>): Promise<void> {
-  for (const name of await fs.readdir(src)) {
-    const s = join(src, name);
-    const d = join(dst, name);
-    const st = await fs.lstat(s, { bigint: true });
+async function copyChildren(srcDir: number, dstDir: number, rel: string, ends: Ends): Promise<void> {
+  for (const name of readdirSync(fdPath(srcDir))) {
+    const childRel = rel ? `${rel}/${name}` : name;
+    const st = lstatSync(at(srcDir, name), { bigint: true });
     if (st.isDirectory()) {
-      await fs.mkdir(d, { mode: 0o700 });
-      await copyChildren(s, d, links);
-      await applyMeta(d, st);
+      mkdirSync(at(dstDir, name), { mode: 0o700 });
+      const s = openSync(at(srcDir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      try {
+        const d = openSync(at(dstDir, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        try {
+          await copyChildren(s, d, childRel, ends);
+        } finally {
+          closeFd(d);
+        }
+      } finally {
+        closeFd(s);
+      }
+      setMeta(dstDir, name, st);
       continue;
     }
     if (st.nlink > 1n) {
       const key = `${st.dev}:${st.ino}`;
-      const first = links.get(key);
+      const first = ends.links.get(key);
       if (first !== undefined) {
-        await fs.link(first, d);
+        linkFirst(ends.dstRoot, first, dstDir, name);
         continue;
       }
-      links.set(key, d);
+      ends.links.set(key, childRel);
     }
     if (st.isFile()) {
-      await fs.copyFile(s, d);
+      await copyFile(srcDir, dstDir, name);
     } else if (st.isSymbolicLink()) {
-      await fs.symlink(await fs.readlink(s), d);
+      symlinkSync(readlinkSync(at(srcDir, name)), at(dstDir, name));
     } else if (st.isFIFO()) {
-      mknod(d, S_IFIFO | 0o600);
+      mknod(at(dstDir, name), S_IFIFO | 0o600);
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {
       const { major, minor } = splitDev(st.rdev);
-      mknod(d, (st.isCharacterDevice() ? S_IFCHR : S_IFBLK) | 0o600, major, minor);
+      mknod(at(dstDir, name), (st.isCharacterDevice() ? S_IFCHR : S_IFBLK) | 0o600, major, minor);
     } else {
-      links.delete(`${st.dev}:${st.ino}`);
+      ends.links.delete(`${st.dev}:${st.ino}`);
       continue; // sockets belong to a process, not to the image
     }
-    await applyMeta(d, st);
+    setMeta(dstDir, name, st);
   }
 }
 
-/** Owner first (chown clears setuid/setgid), then mode, then times. */
-async function applyMeta(path: string, st: BigIntStats): Promise<void> {
-  await fs.lchown(path, Number(st.uid), Number(st.gid));
+/** A hard link to the first copy of an inode, found again beneath the destination root through real directories only. */
+function linkFirst(dstRoot: number, firstRel: string, dstDir: number, name: string): void {
+  const slash = firstRel.lastIndexOf('/');
+  const dir = slash < 0 ? -1 : openBeneath(dstRoot, firstRel.slice(0, slash), O_PATH | O_DIRECTORY);
+  try {
+    linkSync(at(dir < 0 ? dstRoot : dir, firstRel.slice(slash + 1)), at(dstDir, name));
+  } finally {
+    if (dir >= 0) closeFd(dir);
+  }
+}
+
+/** Copies a regular file's bytes between fds: the source opened without following, the destination created O_EXCL. */
+async function copyFile(srcDir: number, dstDir: number, name: string): Promise<void> {
+  const src = await fs.open(at(srcDir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  try {
+    if (!(await src.stat()).isFile()) throw new Error(`copy-up: ${name} changed while it was copied`);
+    const dst = await fs.open(at(dstDir, name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      for (;;) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        let off = 0;
+        while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off)).bytesWritten;
+      }
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
+
+/**
+ * Owner first (chown clears setuid/setgid), then mode, then times, on the
+ * entry `name` of dirFd through an O_PATH fd of it: the entry just made,
+ * whatever its name points at by now.
+ */
+function setMeta(dirFd: number, name: string, st: BigIntStats): void {
   const atime = seconds(st.atimeNs);
   const mtime = seconds(st.mtimeNs);
   if ((st.mode & S_IFMT) === 0o120000n) {
-    await fs.lutimes(path, atime, mtime);
+    lchownSync(at(dirFd, name), Number(st.uid), Number(st.gid));
+    lutimesSync(at(dirFd, name), atime, mtime);
     return;
   }
-  await fs.chmod(path, Number(st.mode & 0o7777n));
-  await fs.utimes(path, atime, mtime);
+  const fd = openSync(at(dirFd, name), O_PATH | O_NOFOLLOW);
+  try {
+    if (fstatSync(fd).isSymbolicLink()) throw new Error(`copy-up: ${name} changed while it was copied`);
+    chownSync(fdPath(fd), Number(st.uid), Number(st.gid));
+    chmodSync(fdPath(fd), Number(st.mode & 0o7777n));
+    utimesSync(fdPath(fd), atime, mtime);
+  } finally {
+    closeFd(fd);
+  }
 }
 
 /**
@@ -108,30 +183,33 @@ export async function isEmptyDir(dir: string): Promise<boolean> {
 /**
  * Bytes of the files under dir as Docker counts them (daemon/internal/directory):
  * file sizes, directories not counted, each inode once. Entries that vanish
- * while walking are skipped.
+ * while walking are skipped. Walks through directory fds (a container may
+ * change the volume meanwhile).
  */
 export async function treeSize(dir: string): Promise<number> {
   const seen = new Set<bigint>();
   let size = 0;
-  const walk = async (d: string): Promise<void> => {
-    let names: string[];
-    try {
-      names = await fs.readdir(d);
-    } catch (e) {
-      if (d !== dir && (e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    for (const name of names) {
-      const p = join(d, name);
+  const walk = async (dirFd: number): Promise<void> => {
+    for (const name of await fs.readdir(fdPath(dirFd))) {
       let st: BigIntStats;
       try {
-        st = await fs.lstat(p, { bigint: true });
+        st = await fs.lstat(at(dirFd, name), { bigint: true });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
       if (st.isDirectory()) {
-        await walk(p);
+        let child: number;
+        try {
+          child = openSync(at(dirFd, name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        } catch {
+          continue; // gone or replaced meanwhile
+        }
+        try {
+          await walk(child);
+        } finally {
+          closeFd(child);
+        }
         continue;
       }
       if (st.size === 0n || seen.has(st.ino)) continue;
@@ -139,6 +217,11 @@ export async function treeSize(dir: string): Promise<number> {
       size += Number(st.size);
     }
   };
-  await walk(dir);
+  const root = openDir(dir);
+  try {
+    await walk(root);
+  } finally {
+    closeFd(root);
+  }
   return size;
 }
