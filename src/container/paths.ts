@@ -28,8 +28,12 @@ export class ContainerPaths {
     return join(this.dir(id), 'resolv.conf');
   }
 
+  /** Where the bundles (and rootfs mount points) of all containers are. */
+  get containersRunDir(): string {
+    return join(this.execRoot, 'containers');
+  }
   bundle(id: string): string {
-    return join(this.execRoot, 'containers', id);
+    return join(this.containersRunDir, id);
   }
   rootfs(id: string): string {
     return join(this.bundle(id), 'rootfs');

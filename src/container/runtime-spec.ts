@@ -18,6 +18,9 @@ import { capabilityBoundingMask } from '../sys/host.js';
 import { mkdirInRoot, openDir, withFd } from '../sys/dirfd.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 
+/** The container's cgroup, below the engine's own (`/berth`). */
+export const cgroupPathOf = (id: string): string => `/berth/${id}`;
+
 let hostCaps: string[] | undefined;
 const hostCapabilities = (): string[] => (hostCaps ??= capabilitiesFromMask(capabilityBoundingMask()));
 
@@ -181,7 +184,7 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
     mounts,
     tmpfs: s.tmpfs,
     shmSize: s.shmSize,
-    cgroupsPath: `/berth/${rec.id}`,
+    cgroupsPath: cgroupPathOf(rec.id),
     resources: {
       ...(r.memory ? { memory: r.memory } : {}),
       ...(r.memorySwap ? { memorySwap: r.memorySwap } : {}),

@@ -22,13 +22,15 @@ import type { Runc, RuntimeResources } from '../runtime/oci/runc.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { mountAll, unmount } from '../sys/mount.js';
 import { processAlive } from '../sys/proc.js';
+import { cgroupFrozen } from '../sys/cgroups.js';
+import { mountsUnder } from '../sys/mountinfo.js';
 import type { Logger } from '../util/log.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { hostsFile, resolvConf, writeEtcFiles } from './etc-files.js';
 import { generateName, VALID_NAME } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { Backoff, restartAtDaemonStart, wantsRestart } from './restart.js';
-import { buildContainerSpec, type RuntimeHooks } from './runtime-spec.js';
+import { buildContainerSpec, cgroupPathOf, type RuntimeHooks } from './runtime-spec.js';
 import { specToJson } from '../runtime/spec/build.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import type { ContainerStore } from './store.js';
@@ -60,6 +62,9 @@ export interface WaitResult {
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 const now = () => new Date().toISOString();
+
+/** The label of a container's own layer snapshot: the container's ID. */
+const CONTAINER_LABEL = 'berth.container';
 
 export class ContainerService {
   private readonly locks = new Map<string, Promise<void>>();
@@ -139,12 +144,13 @@ export class ContainerService {
       snapshotKey: id,
       anonymousVolumes: [],
       mountPoints: [],
+      incomplete: true,
     };
     const argv = [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])];
     if (argv.length === 0) throw invalidParameter('No command specified');
     rec.path = argv[0]!;
     rec.args = argv.slice(1);
-    await this.d.snapshots.prepare(rec.snapshotKey, parent, { 'berth.container': id });
+    await this.d.snapshots.prepare(rec.snapshotKey, parent, { [CONTAINER_LABEL]: id });
     try {
       await store.add(rec);
       const p = this.d.paths;
@@ -157,6 +163,8 @@ export class ContainerService {
         },
       );
       await this.d.hooks.created?.(rec);
+      delete rec.incomplete;
+      await store.save(rec);
     } catch (e) {
       await this.discard(rec);
       throw e;
@@ -464,11 +472,16 @@ export class ContainerService {
 
   // --- pause ---------------------------------------------------------------
 
-  pause(ref: string): Promise<void> {
+  /** Freezes the container; `transient` (commit) marks it to be thawed if the daemon dies before unpause. */
+  pause(ref: string, opts: { transient?: boolean } = {}): Promise<void> {
     const rec = this.d.store.resolve(ref);
     return this.locked(rec.id, async () => {
       if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is already paused`);
       if (rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
+      if (opts.transient) {
+        rec.state.transientPause = true;
+        await this.d.store.save(rec);
+      }
       await this.d.runc.pause(rec.id);
       rec.state.status = 'paused';
       await this.d.store.save(rec);
@@ -482,9 +495,31 @@ export class ContainerService {
       if (rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not paused`);
       await this.d.runc.resume(rec.id);
       rec.state.status = 'running';
+      delete rec.state.transientPause;
       await this.d.store.save(rec);
       this.d.emit(rec, 'unpause');
     });
+  }
+
+  /**
+   * At daemon start, for a container whose monitor lives: the pause state
+   * the runtime really has. A transient pause (commit) interrupted by a crash
+   * is thawed; a user's pause that the crash kept from being recorded is recorded.
+   */
+  private async reconcilePause(rec: ContainerRecord): Promise<void> {
+    const frozen = cgroupFrozen(cgroupPathOf(rec.id));
+    if (rec.state.transientPause) {
+      if (frozen) await this.d.runc.resume(rec.id);
+      rec.state.status = 'running';
+      delete rec.state.transientPause;
+      await this.d.store.save(rec);
+      return;
+    }
+    const status = frozen ? 'paused' : 'running';
+    if (rec.state.status !== status) {
+      rec.state.status = status;
+      await this.d.store.save(rec);
+    }
   }
 
   // --- remove ---------------------------------------------------------------
@@ -602,6 +637,9 @@ export class ContainerService {
    */
   async restore(): Promise<void> {
     const toStart: ContainerRecord[] = [];
+    await this.discardUnfinished();
+    const mounted = new Set(mountsUnder(this.d.paths.containersRunDir));
+    const leftover = (rec: ContainerRecord) => existsSync(`${this.d.runc.root}/${rec.id}`) || mounted.has(this.d.paths.rootfs(rec.id));
     for (const rec of this.d.store.all()) {
       const st = rec.state.status;
       if (st === 'running' || st === 'paused') {
@@ -612,7 +650,10 @@ export class ContainerService {
           await this.onExit(rec.id, code);
           continue;
         }
-        if (processAlive(rec.state.monitorPid, 'conmon')) continue;
+        if (processAlive(rec.state.monitorPid, 'conmon')) {
+          await this.reconcilePause(rec);
+          continue;
+        }
         // Monitor gone without an exit file (host crash, killed monitor).
         this.d.log.warn('container monitor is gone; marking the container exited', { id: rec.id });
         await this.d.runc.delete(rec.id, true).catch(() => {});
@@ -628,11 +669,46 @@ export class ContainerService {
         rec.state.status = 'exited';
         await this.d.store.save(rec);
         toStart.push(rec);
-      } else if (st === 'exited' && restartAtDaemonStart(rec)) toStart.push(rec);
+      } else {
+        // created, exited, dead: a start or an exit interrupted by the crash may have left a runtime behind.
+        if (leftover(rec)) await this.reapInterrupted(rec);
+        if (st === 'exited' && restartAtDaemonStart(rec)) toStart.push(rec);
+      }
     }
     this.exits.start();
     for (const rec of toStart) {
       this.start(rec.id).catch((e: unknown) => this.d.log.warn('restart at daemon start failed', { id: rec.id, err: messageOf(e) }));
+    }
+  }
+
+  /**
+   * A container the record says is not running, but whose start (or exit
+   * handling) a crash interrupted: its process, monitor, mount and network
+   * go, as Docker's restore deletes tasks of containers it did not record as
+   * running. The record keeps its state.
+   */
+  private async reapInterrupted(rec: ContainerRecord): Promise<void> {
+    this.d.log.info('cleaning up a container start or exit interrupted by a crash', { id: rec.id, status: rec.state.status });
+    await this.d.runc.delete(rec.id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id: rec.id, err: messageOf(e) }));
+    unmount(this.d.paths.rootfs(rec.id), { detach: true });
+    await this.d.hooks.stopped?.(rec).catch((e: unknown) => this.d.log.warn('cleanup after an interrupted start failed', { id: rec.id, err: messageOf(e) }));
+  }
+
+  /**
+   * What a crash during create left: records still marked incomplete, and
+   * container layers whose record was never written.
+   */
+  private async discardUnfinished(): Promise<void> {
+    for (const rec of this.d.store.all()) {
+      if (!rec.incomplete) continue;
+      this.d.log.info('removing a container whose create was interrupted', { id: rec.id });
+      await this.discard(rec);
+    }
+    for (const s of this.d.snapshots.walk()) {
+      const owner = s.labels[CONTAINER_LABEL];
+      if (s.kind === 'committed' || owner === undefined || this.d.store.get(owner)) continue;
+      this.d.log.info('removing the layer of a container that was never recorded', { id: owner });
+      await this.d.snapshots.remove(s.name).catch((e: unknown) => this.d.log.warn('cannot remove an orphan container layer', { id: owner, err: messageOf(e) }));
     }
   }
 

@@ -143,6 +143,12 @@ export interface ContainerState {
   manuallyStopped: boolean;
   /** Health check results, for containers with a health check. */
   health?: HealthState;
+  /**
+   * Paused only for the length of an operation (commit): written before the
+   * freeze, so that a daemon killed meanwhile thaws the container at its next
+   * start instead of leaving it frozen.
+   */
+  transientPause?: boolean;
 }
 
 export interface HealthResult {
@@ -186,6 +192,11 @@ export interface ContainerRecord {
   /** Anonymous volumes created for this container (removed by rm -v). */
   anonymousVolumes: string[];
   mountPoints: MountPointRecord[];
+  /**
+   * Set while create is still making the container (network, volumes, copy-up):
+   * a record found with it at daemon start was interrupted by a crash and is discarded.
+   */
+  incomplete?: boolean;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -45,7 +45,7 @@ export async function commitContainer(images: ImageService, containers: Containe
   if (!base) throw internal(`the image of container ${rec.id.slice(0, 12)} (${rec.spec.image}) is gone`);
   const baseConfig = images.store.config(base.id);
   const pause = o.pause && rec.state.status === 'running';
-  if (pause) await containers.pause(rec.id);
+  if (pause) await containers.pause(rec.id, { transient: true });
   try {
     const upper = images.snapshots.layerDir(rec.snapshotKey);
     const exclude = await containerRuntimeMountpoints(images.snapshots, rec);

@@ -106,8 +106,8 @@ export class ContainerMounts {
       rec.anonymousVolumes = [];
       throw e;
     }
+    // The container's create saves the record once everything is resolved.
     rec.mountPoints = points;
-    await this.store.save(rec);
   }
 
   /**

@@ -12,7 +12,6 @@
  * deletes that would break a container or another image; InvalidParameter for
  * bad references and bad layer data.
  */
-import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, invalidParameter, isKind, notFound } from '../errdefs/errdefs.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
@@ -20,6 +19,7 @@ import type { Logger } from '../util/log.js';
 import { sha256Digest, type ContentStore } from './content-store.js';
 import { ImageStore, type ImageRecord, type LayerRecord } from './image-store.js';
 import { LABEL_EXTRACT } from './layer-ingest.js';
+import { clearScratch } from '../sys/scratch.js';
 import type { ImageConfigFile } from './oci.js';
 import { isFullImageId, parseDockerRef, parseNormalizedNamed, type Reference } from './reference.js';
 
@@ -59,8 +59,8 @@ export class ImageService {
     await content.init();
     const store = await ImageStore.open(join(root, 'image'), async (id) => JSON.parse((await content.read(id)).toString('utf8')) as ImageConfigFile);
     const tmpDir = join(root, 'tmp');
-    await fs.rm(tmpDir, { recursive: true, force: true });
-    await fs.mkdir(tmpDir, { recursive: true });
+    // Never a plain rm -rf: a crash can leave containers' filesystems mounted in scratch.
+    for (const problem of clearScratch(tmpDir)) log.warn('scratch cleanup', { problem });
     const svc = new ImageService(content, snapshots, store, log, tmpDir);
     await svc.cleanup();
     return svc;

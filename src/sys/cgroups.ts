@@ -161,3 +161,9 @@ export async function removeCgroupDirs(paths: readonly string[]): Promise<boolea
   }
   return true;
 }
+
+/** Whether the cgroup at `path` ("/berth/<id>") is frozen (a paused container); false when it does not exist. */
+export function cgroupFrozen(path: string): boolean {
+  if (V2) return read(`/sys/fs/cgroup${path}/cgroup.freeze`).trim() === '1';
+  return read(`/sys/fs/cgroup/freezer${path}/freezer.state`).trim() === 'FROZEN';
+}

@@ -11,7 +11,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { EngineError } from '../errdefs/errdefs.js';
 import { mountAll, unmount } from '../sys/mount.js';
 import { silentLogger } from '../util/log.js';
-import { mountAt, readMounts } from './mountinfo.js';
+import { mountAt, readMounts } from '../sys/mountinfo.js';
 import { ANONYMOUS_LABEL, VolumeService, rfc3339 } from './service.js';
 
 let base = '';

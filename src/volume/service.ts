@@ -45,7 +45,7 @@ import { readJsonIfExists, syncDir, writeJsonAtomic } from '../util/atomic-file.
 import type { Logger } from '../util/log.js';
 import { listFilter, pruneFilter, type VolumeFilters } from './filters.js';
 import { KeyedLock } from './keyed-lock.js';
-import { mountAt, mountsUnder, readMounts, type MountEntry } from './mountinfo.js';
+import { mountAt, mountsUnder, readMounts, type MountEntry } from '../sys/mountinfo.js';
 import { ANONYMOUS_LABEL, goQuote, parseLocalOptions, validateVolumeName, type LocalOptions } from './options.js';
 import { copyTree, isEmptyDir, treeSize } from './tree.js';
 

@@ -1,7 +1,7 @@
 /**
  * Which paths are mount points, from /proc/self/mountinfo (read only; the
  * mounting itself is sys/mount.ts). Used to adopt volume mounts left by a
- * previous daemon and to never delete through a mount.
+ * previous daemon, to clear scratch dirs and to never delete through a mount.
  */
 import { readFileSync } from 'node:fs';
 
