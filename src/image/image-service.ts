@@ -60,7 +60,7 @@ export class ImageService {
     const store = await ImageStore.open(join(root, 'image'), async (id) => JSON.parse((await content.read(id)).toString('utf8')) as ImageConfigFile);
     const tmpDir = join(root, 'tmp');
     await fs.rm(tmpDir, { recursive: true, force: true });
-    await fs.mkdir(tmpDir, { recursive: true });
+    await fs.mkdir(tmpDir, { recursive: true, mode: 0o700 });
     const svc = new ImageService(content, snapshots, store, log, tmpDir);
     await svc.cleanup();
     return svc;
