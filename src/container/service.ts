@@ -16,6 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import { conflict, EngineError, invalidParameter, messageOf, notModified } from '../errdefs/errdefs.js';
+import { parseLogOptions } from '../logs/options.js';
+import { LogRotators, prepareLog } from '../logs/rotation.js';
 import { ExitWatcher } from '../runtime/monitor/exit-watcher.js';
 import { attachSocketPath, ctlFifoPath, MonitorError, startMonitor } from '../runtime/monitor/conmon.js';
 import type { Runc, RuntimeResources } from '../runtime/oci/runc.js';
@@ -73,6 +75,8 @@ export class ContainerService {
   private readonly backoffs = new Map<string, Backoff>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly exits: ExitWatcher;
+  /** Generations of the logs of running containers with log limits. */
+  private readonly logRotators: LogRotators;
   readonly attach: AttachHub;
 
   constructor(private readonly d: ContainerServiceDeps) {
@@ -82,6 +86,7 @@ export class ContainerService {
     mkdirSync(d.paths.runtimeRoot, { recursive: true });
     this.exits = new ExitWatcher(d.paths.exitDir, (id, code) => void this.onExit(id, code));
     this.attach = new AttachHub((id) => attachSocketPath(d.paths.socketDir, d.paths.cuuid(id)));
+    this.logRotators = new LogRotators((id, err) => d.log.warn('log rotation failed', { id, err: messageOf(err) }));
   }
 
   get store(): ContainerStore {
@@ -218,6 +223,8 @@ export class ContainerService {
       rmSync(`${p.exitDir}/${rec.id}`, { force: true });
       span();
       span = log.span('start.monitor');
+      const logLimits = parseLogOptions(rec.spec.logConfig.type, rec.spec.logConfig.config);
+      const logSizeMax = await prepareLog(p.log(rec.id), logLimits);
       const started = await startMonitor({
         id: rec.id,
         cuuid: p.cuuid(rec.id),
@@ -237,9 +244,10 @@ export class ContainerService {
         // Docker closes stdin after the first client only without a TTY (StdinOnce): with one,
         // detaching (ctrl-p ctrl-q) must leave the terminal open for the next `attach`.
         leaveStdinOpen: rec.spec.openStdin && (!rec.spec.stdinOnce || rec.spec.tty),
-        ...(rec.spec.logConfig.config['max-size'] ? { logSizeMax: Number(rec.spec.logConfig.config['max-size']) } : {}),
+        ...(logSizeMax !== undefined ? { logSizeMax } : {}),
       });
       monitorStarted = true;
+      this.logRotators.watch(rec.id, p.log(rec.id), logLimits);
       span();
       span = log.span('start.network');
       await this.d.hooks.beforeStart?.(rec, started.pid);
@@ -270,6 +278,7 @@ export class ContainerService {
     } catch (e) {
       const message = e instanceof MonitorError || e instanceof Error ? e.message : String(e);
       this.d.log.warn('container start failed', { id: rec.id, err: message });
+      this.logRotators.unwatch(rec.id);
       if (monitorStarted) await this.d.runc.delete(rec.id, true).catch(() => {});
       if (prepared) await this.d.hooks.stopped?.(rec).catch(() => {});
       if (mounted) unmount(p.rootfs(rec.id), { detach: true });
@@ -321,6 +330,7 @@ export class ContainerService {
       return;
     }
     const p = this.d.paths;
+    this.logRotators.unwatch(id);
     let oom = false;
     try {
       readFileSync(`${p.bundle(id)}/oom`);
@@ -546,6 +556,7 @@ export class ContainerService {
       await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
       await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });
       this.exits.consume(rec.id);
+      this.logRotators.unwatch(rec.id);
       if (this.d.snapshots.stat(rec.snapshotKey)) await this.d.snapshots.remove(rec.snapshotKey);
       await this.d.hooks.removed?.(rec, !!opts.volumes);
       await this.d.store.remove(rec);
@@ -652,6 +663,7 @@ export class ContainerService {
         }
         if (processAlive(rec.state.monitorPid, 'conmon')) {
           await this.reconcilePause(rec);
+          this.watchLog(rec);
           continue;
         }
         // Monitor gone without an exit file (host crash, killed monitor).
@@ -712,9 +724,20 @@ export class ContainerService {
     }
   }
 
+  /** Keeps the log generations of a container found running at daemon start. */
+  private watchLog(rec: ContainerRecord): void {
+    try {
+      this.logRotators.watch(rec.id, this.d.paths.log(rec.id), parseLogOptions(rec.spec.logConfig.type, rec.spec.logConfig.config));
+    } catch (e) {
+      // options stored before they were checked: the container runs without rotation until its next start, which refuses them
+      this.d.log.warn('cannot apply the container\'s log options', { id: rec.id, err: messageOf(e) });
+    }
+  }
+
   /** Stops watching; containers keep running under their monitors. */
   close(): void {
     this.exits.stop();
+    this.logRotators.close();
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.attach.closeAll();
   }

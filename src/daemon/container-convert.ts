@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { invalidParameter } from '../errdefs/errdefs.js';
+import { parseLogOptions } from '../logs/options.js';
 import type {
   ContainerConfig,
   ContainerCreateRequest,
@@ -83,6 +84,7 @@ export const CREATE_SCHEMA = bodySchema<ContainerCreateRequest>({
         Sysctls: strMap,
         OomScoreAdj: int,
         ConsoleSize: { type: ['array', 'null'], items: int },
+        LogConfig: { type: ['object', 'null'], properties: { Type: { type: 'string' }, Config: strMap } },
       },
     },
   },
@@ -197,6 +199,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
   if (shmSize < 0) throw invalidParameter('SHM size can not be less than 0');
   const oomScoreAdj = h.OomScoreAdj ?? 0;
   if (oomScoreAdj < -1000 || oomScoreAdj > 1000) throw invalidParameter(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
+  parseLogOptions(h.LogConfig?.Type ?? '', h.LogConfig?.Config ?? {}); // checked now (Docker: at start), so a bad value creates nothing
   const networkMode = !h.NetworkMode || h.NetworkMode === 'default' ? 'bridge' : h.NetworkMode;
   // Clients key the endpoint by the mode as they sent it: docker's CLI says "default" without --network.
   const endpoints = req.NetworkingConfig?.EndpointsConfig ?? {};

@@ -40,6 +40,7 @@ import { ImageService } from '../image/image-service.js';
 import { OverlaySnapshotter } from '../snapshot/overlay.js';
 import { hostFacts, supportsRecursiveReadOnly, toolVersion } from '../sys/host.js';
 import type { Logger } from '../util/log.js';
+import { ensurePrivateDir } from '../util/private-dir.js';
 import { BERTH_VERSION } from './build-info.js';
 import { DaemonImageBackend } from './image-backend.js';
 import { DaemonSystemBackend } from './system-backend.js';
@@ -58,6 +59,10 @@ export interface DaemonConfig {
   debug: boolean;
 }
 
+/** The first-level dirs of --root and --exec-root. */
+const STATE_DIRS = ['containers', 'content', 'image', 'network', 'overlay', 'tmp', 'volumes'];
+const RUNTIME_DIRS = ['containers', 'exec', 'exits', 'runc', 's'];
+
 export class Daemon {
   private constructor(
     private readonly server: ApiServer,
@@ -70,8 +75,12 @@ export class Daemon {
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
-    await fs.mkdir(cfg.root, { recursive: true, mode: 0o711 });
-    await fs.mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+    // Private to root, existing dirs included (see util/private-dir.ts); only known subdirs,
+    // since a root that is shared with other software must not have its other entries changed.
+    await ensurePrivateDir(cfg.root);
+    for (const sub of STATE_DIRS) await ensurePrivateDir(join(cfg.root, sub));
+    await ensurePrivateDir(cfg.execRoot);
+    for (const sub of RUNTIME_DIRS) await ensurePrivateDir(join(cfg.execRoot, sub));
     const id = await engineId(cfg.root);
     const events = new EventBus();
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));

@@ -13,7 +13,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { invalidParameter } from '../errdefs/errdefs.js';
+import { invalidParameter, isKind } from '../errdefs/errdefs.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import { decompressor, sniff, type Compression } from './compression.js';
 import type { ContentStore, ContentWriter } from './content-store.js';
@@ -190,15 +190,13 @@ export async function ingestLayer(deps: IngestDeps, input: Readable, opts: Inges
       await fs.rename(scratch, dir);
       scratch = undefined;
     }
-    if (deps.snapshots.stat(chainID)) {
-      await deps.snapshots.remove(key);
-    } else {
-      await deps.snapshots.commit(chainID, key, {
-        [LABEL_DIFF_ID]: diffID,
-        [LABEL_SIZE]: String(size),
-        [LABEL_TAR_SIZE]: String(tarTap.bytes),
+    if (!deps.snapshots.stat(chainID)) {
+      // commit syncs the layer to disk first: another ingest of the same layer may commit meanwhile
+      await deps.snapshots.commit(chainID, key, { [LABEL_DIFF_ID]: diffID, [LABEL_SIZE]: String(size), [LABEL_TAR_SIZE]: String(tarTap.bytes) }).catch((e: unknown) => {
+        if (!isKind(e, 'Conflict') || !deps.snapshots.stat(chainID)) throw e;
       });
     }
+    if (deps.snapshots.stat(key)) await deps.snapshots.remove(key); // the layer was there already
     committed = true;
     return {
       diffID,

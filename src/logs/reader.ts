@@ -34,19 +34,19 @@
  *   new data, on abort, when reading passed `until` (above), and (unlike
  *   moby, which waits for a later line or the container's exit) once the
  *   clock is past `until` + 1 s and the file is drained.
- * - A rename-replaced file (conmon's --log-size-max: write `<log>.tmp`,
- *   rename onto `<log>`) is drained through the open descriptor, then the new
- *   file is read from offset 0. A file truncated in place (size below our
- *   offset) is read again from 0. Only the one file is read: conmon keeps
- *   no rotated generations (`<log>.1` …); if berth adds them (max-file),
- *   the non-follow and tail paths must learn to read them first.
+ * - The log is its generations and the file being written, read as one
+ *   range (segments.ts; rotation.ts makes them), so `tail` and the time
+ *   filters see the older files too. A rename-replaced file (conmon's
+ *   rotation: write `<log>.tmp`, rename onto `<log>`) is drained through the
+ *   open descriptor; then the files written since it (usually just the new
+ *   one) are read from their start. A file truncated in place (size below
+ *   our offset) is read again from 0.
  *
  * Memory is bounded by the block size plus the longest record/line: the file
  * is streamed forward in BLOCK-sized reads; `tail` scans backwards from the
  * end in TAIL_BLOCK-sized reads to find where its lines begin.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { errnoCode } from '../errdefs/errdefs.js';
 import { HEADER_SIZE, STDERR, STDOUT } from '../stream/mux.js';
 import {
@@ -58,6 +58,7 @@ import {
   type RecordView,
   scanRecord,
 } from './k8s-file.js';
+import { type LogSegments, openLog, openLogAfter, type PositionalReader } from './segments.js';
 import { FileWaker } from './watch.js';
 
 export { parseSince } from './since.js';
@@ -313,7 +314,7 @@ class RecordSplitter {
 
 /** Reads [from, to) of fh through the splitter; stops early when the filter has ended the stream. */
 async function readRange(
-  fh: FileHandle,
+  fh: PositionalReader,
   from: number,
   to: number,
   split: RecordSplitter,
@@ -362,7 +363,7 @@ export interface TailStart {
  * (record times are assumed not to go backwards).
  */
 export async function findTailStart(
-  fh: FileHandle,
+  fh: PositionalReader,
   end: number,
   n: number,
   sel: PerStream<boolean>,
@@ -518,7 +519,7 @@ export async function findTailStart(
 }
 
 /** The offset just past the last `\n` before `end` (0 if none). */
-async function lastLineEnd(fh: FileHandle, end: number, blockSize: number): Promise<number> {
+async function lastLineEnd(fh: PositionalReader, end: number, blockSize: number): Promise<number> {
   let pos = end;
   while (pos > 0) {
     const size = Math.min(blockSize, pos);
@@ -529,15 +530,6 @@ async function lastLineEnd(fh: FileHandle, end: number, blockSize: number): Prom
     pos -= size;
   }
   return 0;
-}
-
-async function openIfExists(path: string): Promise<FileHandle | undefined> {
-  try {
-    return await open(path, 'r');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
 
 async function statIfExists(path: string): Promise<{ ino: number; dev: number } | undefined> {
@@ -574,7 +566,7 @@ export async function* readLogBatches(
   const take = (): LogEntry[] => out.splice(0, out.length);
 
   let waker: FileWaker | undefined;
-  let fh = await openIfExists(path);
+  let fh: LogSegments | undefined = openLog(path);
   let readPos = 0;
   /** Reads fh from readPos to `to`, one batch per block with output. */
   async function* drain(to: number): AsyncGenerator<LogEntry[], void, undefined> {
@@ -618,11 +610,14 @@ export async function* readLogBatches(
       () => w.poke(),
     );
     let lastData = Date.now();
+    /** The file just drained after its replacement: reading resumes with the files after it. */
+    let replaced: { ino: number; dev: number } | undefined;
     for (;;) {
       if (signal?.aborted) return;
       const running = isRunning();
       if (!fh) {
-        fh = await openIfExists(path);
+        fh = replaced ? openLogAfter(path, replaced) : openLog(path);
+        replaced = undefined;
         if (fh) {
           ident = await fh.stat();
           readPos = 0;
@@ -651,6 +646,7 @@ export async function* readLogBatches(
           // written after our stat), then switch to the new one
           yield* drain((await fh.stat()).size);
           if (asm.stopped) return;
+          replaced = { ino: ident!.ino, dev: ident!.dev };
           await fh.close();
           fh = undefined;
           split.reset(); // an unfinished record in the old file never completes

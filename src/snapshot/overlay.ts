@@ -8,10 +8,18 @@
  *
  * Crash safety: metadata is written after a snapshot's dirs exist and before
  * they are removed; at open(), dirs that metadata does not know are deleted.
+ * A commit first syncs the layer's filesystem (syncfs: every file and
+ * directory entry written into the layer reaches the disk), then records the
+ * committed name atomically: after a power cut a committed layer is whole.
+ *
+ * Permissions: each snapshot's dir is 0700 (its fs/ carries the layer root's
+ * own mode), so nothing under a layer is reachable for other users even if
+ * the root above it were opened up.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, invalidParameter, notFound } from '../errdefs/errdefs.js';
+import { syncFilesystem } from '../sys/libc.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/atomic-file.js';
 import type { Mount, SnapshotInfo, SnapshotKind, Snapshotter, Usage } from './snapshotter.js';
 
@@ -28,21 +36,28 @@ interface Metadata {
   snapshots: Record<string, Record_>;
 }
 
+export interface OverlayOptions {
+  /** Flushes the filesystem holding a directory to disk (syncfs); tests record it. */
+  syncFs?: (dir: string) => Promise<void>;
+}
+
 export class OverlaySnapshotter implements Snapshotter {
   private meta: Metadata = { nextId: 1, snapshots: {} };
   private readonly metaPath: string;
   private readonly dir: string;
+  private readonly syncFs: (dir: string) => Promise<void>;
   /** Serialises metadata writes so that they land in order. */
   private saving: Promise<void> = Promise.resolve();
 
-  private constructor(root: string) {
+  private constructor(root: string, opts: OverlayOptions) {
     this.metaPath = join(root, 'metadata.json');
     this.dir = join(root, 'snapshots');
+    this.syncFs = opts.syncFs ?? syncFilesystem;
   }
 
-  static async open(root: string): Promise<OverlaySnapshotter> {
-    const s = new OverlaySnapshotter(root);
-    await fs.mkdir(s.dir, { recursive: true });
+  static async open(root: string, opts: OverlayOptions = {}): Promise<OverlaySnapshotter> {
+    const s = new OverlaySnapshotter(root, opts);
+    await fs.mkdir(s.dir, { recursive: true, mode: 0o700 });
     s.meta = (await readJsonIfExists<Metadata>(s.metaPath)) ?? s.meta;
     const known = new Set(Object.values(s.meta.snapshots).map((r) => String(r.id)));
     for (const name of await fs.readdir(s.dir)) {
@@ -87,7 +102,8 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     const id = this.meta.nextId++;
     const r: Record_ = { id, kind, labels, created: new Date().toISOString(), ...(parent !== undefined ? { parent } : {}) };
-    await fs.mkdir(this.fsDir(r), { recursive: true, mode: 0o755 });
+    await fs.mkdir(join(this.dir, String(id)), { mode: 0o700 });
+    await fs.mkdir(this.fsDir(r), { mode: 0o755 });
     if (kind === 'active') await fs.mkdir(this.workDir(r), { mode: 0o700 });
     this.meta.snapshots[key] = r;
     await this.save();
@@ -115,6 +131,9 @@ export class OverlaySnapshotter implements Snapshotter {
   async commit(name: string, key: string, labels?: Record<string, string>): Promise<void> {
     const r = this.get(key);
     if (r.kind !== 'active') throw invalidParameter(`snapshot ${key} is not active and cannot be committed`);
+    if (this.meta.snapshots[name]) throw conflict(`snapshot ${name} already exists`);
+    await this.syncFs(this.fsDir(r));
+    if (this.meta.snapshots[key] !== r) throw notFound(`snapshot ${key} was removed while it was being committed`);
     if (this.meta.snapshots[name]) throw conflict(`snapshot ${name} already exists`);
     delete this.meta.snapshots[key];
     this.meta.snapshots[name] = { ...r, kind: 'committed', labels: { ...r.labels, ...labels }, created: new Date().toISOString() };

@@ -1,13 +1,14 @@
 /**
  * Direct libc calls through koffi, for the single syscalls on the hot path
  * (mount, umount, mknod, xattrs) where spawning a host tool would cost
- * milliseconds. Loaded lazily so that code importing sys/ for other reasons
+ * milliseconds, and for syncfs, which Node does not offer. Loaded lazily so that code importing sys/ for other reasons
  * (and unit tests) does not pay for dlopen.
  *
  * Every wrapper throws a SysError carrying the errno name (EBUSY, ENOENT…)
  * and the call that failed; callers turn it into an EngineError with context.
  */
 import koffi from 'koffi';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 
 export class SysError extends Error {
@@ -34,6 +35,7 @@ interface LibcFns {
   lgetxattr: (path: string, name: string, value: Buffer | null, size: number) => number;
   strerror: (n: number) => string;
   syscall: (...args: unknown[]) => number | bigint;
+  syncfs: { async: (fd: number, cb: (err: unknown, rc: number) => void) => void };
 }
 
 let fns: LibcFns | undefined;
@@ -49,6 +51,7 @@ function libc(): LibcFns {
     lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     strerror: lib.func('const char *strerror(int errnum)'),
     syscall: lib.func('long syscall(long number, ...)'),
+    syncfs: lib.func('int syncfs(int fd)'),
   } as LibcFns;
   return fns;
 }
@@ -137,4 +140,25 @@ export function lgetxattr(path: string, name: string): Buffer | undefined {
     throw new SysError(`getxattr ${name} on ${path}`, e);
   }
   return buf.subarray(0, n);
+}
+
+/**
+ * syncfs(2): writes every dirty inode and block of the filesystem holding
+ * `path` to disk (one call instead of an fsync per file). It runs in koffi's
+ * worker thread, since it can take long and must not stall the event loop;
+ * koffi hands the call's errno to the callback.
+ */
+export async function syncFilesystem(path: string): Promise<void> {
+  const fh = await fs.open(path, 'r');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      libc().syncfs.async(fh.fd, (err, rc) => {
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else if (rc < 0) reject(new SysError(`syncfs ${path}`, koffi.errno()));
+        else resolve();
+      });
+    });
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * docker/go-units durations, shared by the daemon (container status text)
- * and the CLI (CREATED columns).
+ * docker/go-units, shared by the daemon and the CLI: durations (container
+ * status text, CREATED columns) and the decimal size syntax of log options.
  */
 
 /** HumanDuration with go-units' thresholds; ms is a duration in milliseconds. */
@@ -22,3 +22,41 @@ export function humanDuration(ms: number): string {
   return `${Math.trunc(ms / 3_600_000 / 24 / 365)} years`;
 }
 
+
+const DECIMAL: Readonly<Record<string, number>> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
+
+/**
+ * FromHumanSize of go-units v0.5 (what dockerd's json-file and local log
+ * drivers parse max-size with): "10m" = 10,000,000, "100k", "1g", "1.5MB",
+ * "512kib" (still decimal), "42", "42b", "10 m"; case-insensitive. Throws
+ * go-units' errors: `invalid size: '…'`, `invalid suffix: '…'`, or strconv's.
+ */
+export function fromHumanSize(sizeStr: string): number {
+  let sep = -1;
+  for (let i = sizeStr.length - 1; i >= 0; i--) {
+    if ('0123456789. '.includes(sizeStr[i]!)) {
+      sep = i;
+      break;
+    }
+  }
+  if (sep === -1) throw new Error(`invalid size: '${sizeStr}'`);
+  const num = sizeStr[sep] === ' ' ? sizeStr.slice(0, sep) : sizeStr.slice(0, sep + 1);
+  let sfx = sizeStr.slice(sep + 1);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  let size = Number(num);
+  if (!Number.isFinite(size)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: value out of range`);
+  if (size < 0) throw new Error(`invalid size: '${sizeStr}'`);
+  if (sfx.length === 0) return Math.trunc(size);
+  const bad = (): Error => new Error(`invalid suffix: '${sfx}'`);
+  if (sfx.length > 3) throw bad();
+  sfx = sfx.toLowerCase();
+  if (sfx[0] === 'b') {
+    if (sfx.length > 1) throw bad();
+    return Math.trunc(size);
+  }
+  const mul = DECIMAL[sfx[0]!];
+  if (mul === undefined) throw bad();
+  size *= mul;
+  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
+  return Math.trunc(size);
+}

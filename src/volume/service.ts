@@ -132,7 +132,7 @@ export class VolumeService {
   /** Opens (creating if needed) `<root>/volumes`; see the lifecycle above. onEvent must not throw. */
   static async open(root: string, log: Logger, opts: { onEvent?: VolumeEventSink } = {}): Promise<VolumeService> {
     const dir = join(root, 'volumes');
-    await fs.mkdir(dir, { recursive: true, mode: 0o701 });
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     const s = new VolumeService(await fs.realpath(dir), log, opts.onEvent ?? (() => {}));
     await s.load();
     return s;
