@@ -30,6 +30,7 @@ import {
 } from '../sys/nft.js';
 import { sysctlKeys, writeSysctlsInNetns } from '../sys/sysctl.js';
 import {
+  FORWARD_COMPAT_CHAIN,
   buildRuleset,
   forwardCompatRestore,
   parseIptablesRules,
@@ -330,7 +331,7 @@ describe('firewall on a real kernel (test network namespaces)', { skip: isRoot ?
     for (let round = 0; round < 2; round++) {
       const rules = await iptablesFilterRules('nft', { netns: NS.h });
       assert.ok(rules !== undefined);
-      const input = forwardCompatRestore(bridges, parseIptablesRules(rules));
+      const input = forwardCompatRestore(bridges, parseIptablesRules(rules), FORWARD_COMPAT_CHAIN);
       await iptablesRestore('nft', input!, { netns: NS.h });
     }
     const after = parseIptablesRules((await iptablesFilterRules('nft', { netns: NS.h }))!);
@@ -343,7 +344,7 @@ describe('firewall on a real kernel (test network namespaces)', { skip: isRoot ?
     assert.equal((await agents.c3!.connect('tcp', REMOTE, 7000)).ok, false);
 
     // removal: back to Docker's policy alone
-    const rm = forwardCompatRestore([], after);
+    const rm = forwardCompatRestore([], after, FORWARD_COMPAT_CHAIN);
     await iptablesRestore('nft', rm!, { netns: NS.h });
     const gone = parseIptablesRules((await iptablesFilterRules('nft', { netns: NS.h }))!);
     assert.equal(gone.chains.includes('BERTH-FORWARD'), false);
