@@ -8,7 +8,8 @@
  * - a container cannot reach what the host binds to 127.0.0.1, even with
  *   Ethernet frames built by hand (CAP_NET_RAW is a default capability);
  * - `com.docker.network.bridge.name` cannot take over an interface berth did
- *   not create (sysctls, addresses, rules, deletion);
+ *   not create (sysctls, addresses, rules, deletion); berth's own bridges carry
+ *   the daemon's mark, which an earlier berth's bridge gets at start;
  * - several daemons on one host never remove each other's firewall rules.
  *
  * Hand-built frames come from a small Perl script using only builtins
@@ -323,6 +324,22 @@ describe('the host\'s network stays the host\'s', () => {
       // Old code set sysctls of the host's loopback: put them back rather than leave the host changed.
       for (const key of ['route_localnet', 'forwarding', 'rp_filter', 'accept_local']) spawnSync('sysctl', ['-q', '-w', `net.ipv4.conf.lo.${key}=${loBefore[key]}`]);
     }
+  });
+
+  it('bridges carry the daemon\'s mark; one an earlier berth made (no mark, the gateway address) is claimed at start, containers and all', async () => {
+    const marker = `berth:${readFileSync(join(d.root, 'engine-id'), 'utf8').trim()}`;
+    assert.equal(sysfs(`/sys/class/net/${d.bridgeName}/ifalias`), marker);
+    const port = await freePorts(1);
+    const srv = await ok(['run', '-d', '-p', `${port}:80`, ...httpd('older')]);
+    await until('the published port', async () => (await httpGet('127.0.0.1', port, 2000)) === 'older', 10_000);
+    await d.stop(); // live restore: the container and the bridge stay
+    ip('link', 'set', d.bridgeName, 'alias', '');
+    assert.equal(sysfs(`/sys/class/net/${d.bridgeName}/ifalias`), '');
+    await d.start();
+    assert.equal(sysfs(`/sys/class/net/${d.bridgeName}/ifalias`), marker);
+    assert.equal(await inspect(srv, '{{.State.Running}}'), 'true');
+    assert.equal(await httpGet('127.0.0.1', port), 'older');
+    await ok(['rm', '-f', srv]);
   });
 
   it('two daemons on one host: one\'s start, network changes, stop, restart and SIGKILL never remove the other\'s rules', async () => {
