@@ -31,6 +31,7 @@ import { volumeRoutes, toWireVolume } from '../api/routes/volumes.js';
 import { API_VERSION } from '../api/version.js';
 import { ContainerMounts } from './container-mounts.js';
 import { NetworkService } from '../network/service.js';
+import { forwardCompatChain } from '../network/firewall.js';
 import { ContainerNetworking } from './container-network.js';
 import { networkRoutes } from '../api/routes/networks.js';
 import { EventBus } from '../events/bus.js';
@@ -47,6 +48,9 @@ import { DaemonSystemBackend } from './system-backend.js';
 import { DEFAULT_CERTS_DIR, RegistryService, type RegistrySettings } from '../image/registry/service.js';
 import { registryRoutes } from '../api/routes/registry.js';
 import { DaemonRegistryBackend } from './registry-backend.js';
+
+/** The default bridge's name (`--bridge-name`): its daemon keeps the plain firewall names. */
+export const DEFAULT_BRIDGE = 'berth0';
 
 export interface DaemonConfig {
   root: string;
@@ -98,8 +102,16 @@ export class Daemon {
       onEvent: (action, name, attributes) => events.publish({ type: 'volume', action, actor: { id: name, attributes } }),
     });
     const mounts = new ContainerMounts(volumes, store, snapshots, images.tmpDir, log, await supportsRecursiveReadOnly());
+    // Firewall names per daemon (its default bridge names it): daemons on one host never touch each other's.
     const network = await NetworkService.open(
-      { root: cfg.root, bridgeName: cfg.bridgeName, ...(cfg.bridgeSubnet ? { bridgeSubnet: cfg.bridgeSubnet } : {}), table: cfg.bridgeName === 'berth0' ? 'berth' : `berth_${cfg.bridgeName}` },
+      {
+        root: cfg.root,
+        bridgeName: cfg.bridgeName,
+        ...(cfg.bridgeSubnet ? { bridgeSubnet: cfg.bridgeSubnet } : {}),
+        table: cfg.bridgeName === DEFAULT_BRIDGE ? 'berth' : `berth_${cfg.bridgeName}`,
+        forwardChain: forwardCompatChain(cfg.bridgeName, DEFAULT_BRIDGE),
+        owner: id,
+      },
       log,
     );
     const networking = new ContainerNetworking(network, store, paths);

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { messageOf } from '../errdefs/errdefs.js';
 import { createLogger } from '../util/log.js';
 import { BERTH_VERSION } from './build-info.js';
-import { Daemon, type DaemonConfig } from './daemon.js';
+import { DEFAULT_BRIDGE, Daemon, type DaemonConfig } from './daemon.js';
 import { DEFAULT_CERTS_DIR, parseRegistrySettings, type RegistrySettings } from '../image/registry/service.js';
 
 /** Registry flags, checked now so that a bad one stops berthd before it starts. */
@@ -45,7 +45,7 @@ function parse(argv: string[]): DaemonConfig | undefined {
       'exec-root': { type: 'string', default: '/run/berth' },
       socket: { type: 'string', short: 'H', default: '/run/berth/berth.sock' },
       'bridge-subnet': { type: 'string' },
-      'bridge-name': { type: 'string', default: 'berth0' },
+      'bridge-name': { type: 'string', default: DEFAULT_BRIDGE },
       'registry-mirror': { type: 'string', multiple: true, default: [] },
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: DEFAULT_CERTS_DIR },

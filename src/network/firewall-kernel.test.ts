@@ -30,6 +30,7 @@ import {
 } from '../sys/nft.js';
 import { sysctlKeys, writeSysctlsInNetns } from '../sys/sysctl.js';
 import {
+  FORWARD_COMPAT_CHAIN,
   buildRuleset,
   forwardCompatRestore,
   parseIptablesRules,
@@ -315,6 +316,27 @@ describe('firewall on a real kernel (test network namespaces)', { skip: isRoot ?
     assert.equal((await agents.r!.connect('tcp', EXT1, 8080)).ok, true);
   });
 
+  it('loopback stays the host\'s: a neighbour routing 127.0.0.1 to the host does not reach a port published on 127.0.0.1', async () => {
+    // R sends 127.0.0.1 to H: a rule before its own local table routes it there.
+    const toH = ['rule add pref 10 to 127.0.0.1 lookup 77', `route add 127.0.0.1/32 via ${EXT1} table 77`, 'rule del pref 0 lookup local', 'rule add pref 100 lookup local'];
+    await ipBatch(toH, { netns: NS.r });
+    // …and accepts the answers from 127.0.0.1 (martians otherwise).
+    await writeSysctlsInNetns({ netns: NS.r }, { [sysctlKeys.routeLocalnet('eth0')]: 1 });
+    try {
+      // Without the localnet chain, DNAT in prerouting comes before the kernel's martian check: the attack works in this lab.
+      const unguarded = buildRuleset(state(ALL), { recreate: true }).replace(/\tchain localnet \{[^}]*\}\n/, '');
+      assert.doesNotMatch(unguarded, /localnet/);
+      await nftApply(unguarded, { netns: NS.h });
+      assert.equal((await agents.r!.connect('tcp', '127.0.0.1', 9191)).reply, `c ${REMOTE}`);
+      await nftApply(buildRuleset(state(ALL), { recreate: true }), { netns: NS.h });
+      assert.equal((await agents.r!.connect('tcp', '127.0.0.1', 9191)).ok, false);
+      assert.equal((await agents.h!.connect('tcp', '127.0.0.1', 9191)).reply, 'c 10.77.1.1', 'the host itself still gets in');
+    } finally {
+      await ipBatch(['rule add pref 0 lookup local', 'rule del pref 100 lookup local', 'rule del pref 10'], { netns: NS.r });
+      await nftApply(buildRuleset(state(ALL), { recreate: true }), { netns: NS.h });
+    }
+  });
+
   it("coexists with Docker's iptables FORWARD policy DROP through the compat chain", async () => {
     // what dockerd does at start (iptables-nft backend), inside H only
     nsExec(NS.h, ['iptables-nft', '-w', '-P', 'FORWARD', 'DROP']);
@@ -330,7 +352,7 @@ describe('firewall on a real kernel (test network namespaces)', { skip: isRoot ?
     for (let round = 0; round < 2; round++) {
       const rules = await iptablesFilterRules('nft', { netns: NS.h });
       assert.ok(rules !== undefined);
-      const input = forwardCompatRestore(bridges, parseIptablesRules(rules));
+      const input = forwardCompatRestore(bridges, parseIptablesRules(rules), FORWARD_COMPAT_CHAIN);
       await iptablesRestore('nft', input!, { netns: NS.h });
     }
     const after = parseIptablesRules((await iptablesFilterRules('nft', { netns: NS.h }))!);
@@ -343,7 +365,7 @@ describe('firewall on a real kernel (test network namespaces)', { skip: isRoot ?
     assert.equal((await agents.c3!.connect('tcp', REMOTE, 7000)).ok, false);
 
     // removal: back to Docker's policy alone
-    const rm = forwardCompatRestore([], after);
+    const rm = forwardCompatRestore([], after, FORWARD_COMPAT_CHAIN);
     await iptablesRestore('nft', rm!, { netns: NS.h });
     const gone = parseIptablesRules((await iptablesFilterRules('nft', { netns: NS.h }))!);
     assert.equal(gone.chains.includes('BERTH-FORWARD'), false);

@@ -4,6 +4,7 @@ import { EngineError } from '../errdefs/errdefs.js';
 import {
   FORWARD_COMPAT_CHAIN,
   buildRuleset,
+  forwardCompatChain,
   forwardCompatRemoval,
   forwardCompatRestore,
   parseIptablesRules,
@@ -31,6 +32,11 @@ const STATE: FirewallState = {
 const GOLDEN = `table ip berth
 flush table ip berth
 table ip berth {
+	chain localnet {
+		type filter hook prerouting priority raw; policy accept;
+		iifname != "lo" ip daddr 127.0.0.0/8 drop
+		iifname != "lo" ip saddr 127.0.0.0/8 drop
+	}
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		fib daddr type local jump publish
@@ -93,6 +99,11 @@ describe('buildRuleset', () => {
       `table ip berth_x
 flush table ip berth_x
 table ip berth_x {
+	chain localnet {
+		type filter hook prerouting priority raw; policy accept;
+		iifname != "lo" ip daddr 127.0.0.0/8 drop
+		iifname != "lo" ip saddr 127.0.0.0/8 drop
+	}
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		fib daddr type local jump publish
@@ -112,6 +123,18 @@ table ip berth_x {
 }
 `,
     );
+  });
+
+  it('drops loopback addresses arriving from outside, before DNAT (CVE-2020-8558), whatever the state', () => {
+    for (const state of [STATE, { table: 'berth', networks: [], publishes: [] }]) {
+      const s = buildRuleset(state);
+      const chain = /\tchain localnet \{\n([^}]*)\t\}/.exec(s)?.[1];
+      assert.ok(chain, s);
+      // Before conntrack (-200) and DNAT (-100): the raw priority.
+      assert.match(chain, /type filter hook prerouting priority raw; policy accept;/);
+      assert.match(chain, /\t\tiifname != "lo" ip daddr 127\.0\.0\.0\/8 drop\n/);
+      assert.match(chain, /\t\tiifname != "lo" ip saddr 127\.0\.0\.0\/8 drop\n/);
+    }
   });
 
   it('a single network: no isolation rule, single names without braces', () => {
@@ -163,9 +186,16 @@ describe('iptables FORWARD compatibility', () => {
     assert.equal(info.rules.length, 3);
   });
 
+  it('names one chain per daemon after its default bridge', () => {
+    assert.equal(forwardCompatChain('berth0', 'berth0'), FORWARD_COMPAT_CHAIN);
+    assert.equal(forwardCompatChain('bt1a2b3c', 'berth0'), 'BERTH-FWD-bt1a2b3c');
+    assert.equal(forwardCompatChain('abcdefghijklmno', 'berth0').length, 25);
+    assert.throws(() => forwardCompatChain('a b', 'berth0'), EngineError);
+  });
+
   it('installs the chain and one jump at the top of FORWARD', () => {
     assert.equal(
-      forwardCompatRestore(['berth0', 'br-1'], parseIptablesRules(dockerish)),
+      forwardCompatRestore(['berth0', 'br-1'], parseIptablesRules(dockerish), FORWARD_COMPAT_CHAIN),
       `*filter
 :${FORWARD_COMPAT_CHAIN} - [0:0]
 -A BERTH-FORWARD -i berth0 -j ACCEPT
@@ -180,19 +210,31 @@ COMMIT
 
   it('does not add a second jump', () => {
     const installed = parseIptablesRules(dockerish + '-N BERTH-FORWARD\n-A FORWARD -j BERTH-FORWARD\n-A BERTH-FORWARD -i berth0 -j ACCEPT\n');
-    assert.doesNotMatch(forwardCompatRestore(['berth0'], installed)!, /-I FORWARD/);
+    assert.doesNotMatch(forwardCompatRestore(['berth0'], installed, FORWARD_COMPAT_CHAIN)!, /-I FORWARD/);
   });
 
   it('removes chain and jump when no bridge is left (nothing when absent)', () => {
     const installed = parseIptablesRules(dockerish + '-N BERTH-FORWARD\n-A FORWARD -j BERTH-FORWARD\n');
     const expected = '*filter\n-D FORWARD -j BERTH-FORWARD\n-F BERTH-FORWARD\n-X BERTH-FORWARD\nCOMMIT\n';
-    assert.equal(forwardCompatRestore([], installed), expected);
-    assert.equal(forwardCompatRemoval(installed), expected);
-    assert.equal(forwardCompatRemoval(parseIptablesRules(dockerish)), undefined);
+    assert.equal(forwardCompatRestore([], installed, FORWARD_COMPAT_CHAIN), expected);
+    assert.equal(forwardCompatRemoval(installed, FORWARD_COMPAT_CHAIN), expected);
+    assert.equal(forwardCompatRemoval(parseIptablesRules(dockerish), FORWARD_COMPAT_CHAIN), undefined);
+  });
+
+  it('two daemons: each one\'s sync and removal touch only its own chain and jump', () => {
+    const both = parseIptablesRules(
+      dockerish +
+        '-N BERTH-FORWARD\n-N BERTH-FWD-bt1\n-A FORWARD -j BERTH-FWD-bt1\n-A FORWARD -j BERTH-FORWARD\n' +
+        '-A BERTH-FORWARD -i berth0 -j ACCEPT\n-A BERTH-FORWARD -o berth0 -j ACCEPT\n-A BERTH-FWD-bt1 -i bt1 -j ACCEPT\n-A BERTH-FWD-bt1 -o bt1 -j ACCEPT\n',
+    );
+    assert.equal(forwardCompatRestore(['bt1', 'br-2'], both, 'BERTH-FWD-bt1'), '*filter\n:BERTH-FWD-bt1 - [0:0]\n-A BERTH-FWD-bt1 -i bt1 -j ACCEPT\n-A BERTH-FWD-bt1 -o bt1 -j ACCEPT\n-A BERTH-FWD-bt1 -i br-2 -j ACCEPT\n-A BERTH-FWD-bt1 -o br-2 -j ACCEPT\nCOMMIT\n');
+    assert.equal(forwardCompatRemoval(both, 'BERTH-FWD-bt1'), '*filter\n-D FORWARD -j BERTH-FWD-bt1\n-F BERTH-FWD-bt1\n-X BERTH-FWD-bt1\nCOMMIT\n');
+    assert.equal(forwardCompatRestore([], both, FORWARD_COMPAT_CHAIN), '*filter\n-D FORWARD -j BERTH-FORWARD\n-F BERTH-FORWARD\n-X BERTH-FORWARD\nCOMMIT\n');
   });
 
   it('rejects unsafe names', () => {
-    assert.throws(() => forwardCompatRestore(['a b'], parseIptablesRules('')), EngineError);
+    assert.throws(() => forwardCompatRestore(['a b'], parseIptablesRules(''), FORWARD_COMPAT_CHAIN), EngineError);
     assert.throws(() => forwardCompatRestore(['b'], parseIptablesRules(''), 'X Y'), EngineError);
+    assert.throws(() => forwardCompatRemoval(parseIptablesRules(''), 'X'.repeat(29)), EngineError);
   });
 });

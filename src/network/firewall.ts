@@ -8,6 +8,7 @@
  * ## Table layout (`table ip <state.table>`, default "berth")
  *
  * ```
+ * chain localnet     filter hook prerouting  priority raw (-300)     loopback addresses from outside → drop
  * chain prerouting   nat    hook prerouting  priority dstnat (-100)  fib daddr type local → jump publish
  * chain output       nat    hook output      priority -100           fib daddr type local → jump publish
  * chain publish      (regular) one DNAT rule per published port:
@@ -29,6 +30,20 @@
  * rewrites the 127.x source to the gateway address. Published ports of
  * internal networks are not installed (as Docker). IPv6 host addresses are
  * ignored (this table is IPv4).
+ *
+ * ## Loopback stays the host's (CVE-2020-8558)
+ *
+ * route_localnet makes the kernel accept 127.0.0.0/8 on a bridge, and DNAT
+ * in prerouting runs before the kernel's own martian check anywhere. Without
+ * a guard a container could reach every service the host binds to
+ * 127.0.0.1 (frames to 127.0.0.1 sent to the gateway's MAC), and a
+ * neighbour routing 127.0.0.1 to the host could reach ports published on
+ * 127.0.0.1. So the `localnet` chain, before conntrack and DNAT, drops every
+ * packet with a 127.0.0.0/8 destination or source that arrives on another
+ * interface than lo. Host-originated 127.0.0.1 publishing is unaffected: it
+ * is DNATed in the output hook, leaves the bridge masqueraded to the gateway
+ * address, and its replies arrive addressed to the gateway (conntrack turns
+ * that back into 127.0.0.1 only after this hook).
  *
  * Forward policy (only for packets to or from berth bridges; other traffic
  * is left alone):
@@ -61,7 +76,7 @@
  * which would drop berth's forwarded traffic whatever berth's own table says,
  * and no priority of ours can prevent that. So berth inserts, into the
  * iptables filter table, a jump at the top of FORWARD to its own chain
- * `BERTH-FORWARD` that accepts everything in and out of berth's bridges
+ * that accepts everything in and out of its bridges
  * (`forwardCompatRestore`, fed to `iptables-restore --noflush`). That rule
  * only neutralises the foreign DROP: berth's own forward chain still drops
  * what berth's policy forbids. It is written with the iptables tools (never
@@ -69,7 +84,11 @@
  * for Docker). Docker does not flush FORWARD when it restarts, so the jump
  * survives; install it whenever the filter table exists (whatever its current
  * policy), on daemon start and whenever the set of bridges changes, for each
- * backend in use (sys/nft `iptablesFilterRules('nft' | 'legacy')`). Base
+ * backend in use (sys/nft `iptablesFilterRules('nft' | 'legacy')`). Each
+ * daemon on the host owns its own chain and jump (`forwardCompatChain`:
+ * BERTH-FORWARD for the default daemon, BERTH-FWD-<bridge> for the others),
+ * since redefining or removing a shared chain would drop another daemon's
+ * bridges; likewise each daemon has its own nft table. Base
  * chains in other nft tables with policy drop on the forward hook (e.g. a
  * hand-written `inet filter`) cannot be fixed from here: sys/nft
  * `forwardHookChains()` lists them so the daemon can warn. Known gap: when
@@ -80,7 +99,7 @@
  * for (const backend of ['nft', 'legacy'] as const) {
  *   const rules = await iptablesFilterRules(backend);      // undefined: no filter table, nothing to do
  *   if (rules === undefined) continue;
- *   const input = forwardCompatRestore(bridges, parseIptablesRules(rules));
+ *   const input = forwardCompatRestore(bridges, parseIptablesRules(rules), chain);
  *   if (input) await iptablesRestore(backend, input);
  * }
  * ```
@@ -208,6 +227,11 @@ export function buildRuleset(state: FirewallState, opts: { recreate?: boolean } 
     `table ${t}`,
     opts.recreate ? `delete table ${t}` : `flush table ${t}`,
     `table ${t} {`,
+    '\tchain localnet {',
+    '\t\ttype filter hook prerouting priority raw; policy accept;',
+    '\t\tiifname != "lo" ip daddr 127.0.0.0/8 drop',
+    '\t\tiifname != "lo" ip saddr 127.0.0.0/8 drop',
+    '\t}',
     '\tchain prerouting {',
     '\t\ttype nat hook prerouting priority dstnat; policy accept;',
     '\t\tfib daddr type local jump publish',
@@ -241,8 +265,19 @@ export function removeRulesetScript(table: string): string {
 
 // ------------------------------------------------------------ iptables coexistence
 
-/** berth's chain in the iptables filter table. */
+/** The default daemon's chain in the iptables filter table. */
 export const FORWARD_COMPAT_CHAIN = 'BERTH-FORWARD';
+
+const CHAIN_NAME = /^[A-Za-z0-9_.-]{1,28}$/;
+
+/**
+ * The iptables chain of the daemon whose default bridge is `bridge`: one
+ * per daemon, so that daemons never rewrite or remove each other's.
+ */
+export function forwardCompatChain(bridge: string, defaultBridge: string): string {
+  checkIfname(bridge);
+  return bridge === defaultBridge ? FORWARD_COMPAT_CHAIN : `BERTH-FWD-${bridge}`;
+}
 
 /** What `iptables -S` (filter table) says, as far as berth cares. */
 export interface IptablesFilterInfo {
@@ -271,15 +306,19 @@ function hasJump(info: IptablesFilterInfo, chain: string): boolean {
   return info.rules.includes(`-A FORWARD -j ${chain}`);
 }
 
+function checkChain(chain: string): void {
+  if (!CHAIN_NAME.test(chain)) throw invalidParameter(`invalid iptables chain name: ${chain}`);
+}
+
 /**
- * Input for `iptables-restore --noflush` that makes berth's compat chain
- * accept traffic in and out of `bridges` and puts one jump to it at the top
- * of FORWARD (only when missing; the chain itself is redefined, i.e.
- * flushed, each time). With no bridges it removes the chain and the jump
- * (undefined when there is nothing to do).
+ * Input for `iptables-restore --noflush` that makes the daemon's compat
+ * chain accept traffic in and out of `bridges` and puts one jump to it at
+ * the top of FORWARD (only when missing; the chain itself is redefined,
+ * i.e. flushed, each time; other chains are not touched). With no bridges
+ * it removes the chain and the jump (undefined when there is nothing to do).
  */
-export function forwardCompatRestore(bridges: readonly string[], current: IptablesFilterInfo, chain = FORWARD_COMPAT_CHAIN): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,28}$/.test(chain)) throw invalidParameter(`invalid iptables chain name: ${chain}`);
+export function forwardCompatRestore(bridges: readonly string[], current: IptablesFilterInfo, chain: string): string | undefined {
+  checkChain(chain);
   if (bridges.length === 0) return forwardCompatRemoval(current, chain);
   const lines = ['*filter', `:${chain} - [0:0]`];
   for (const b of bridges) {
@@ -291,8 +330,9 @@ export function forwardCompatRestore(bridges: readonly string[], current: Iptabl
   return lines.join('\n') + '\n';
 }
 
-/** Input for `iptables-restore --noflush` that removes berth's compat chain (undefined when absent). */
-export function forwardCompatRemoval(current: IptablesFilterInfo, chain = FORWARD_COMPAT_CHAIN): string | undefined {
+/** Input for `iptables-restore --noflush` that removes the daemon's compat chain and its jump (undefined when absent). */
+export function forwardCompatRemoval(current: IptablesFilterInfo, chain: string): string | undefined {
+  checkChain(chain);
   const exists = current.chains.includes(chain);
   const jump = hasJump(current, chain);
   if (!exists && !jump) return undefined;

@@ -15,6 +15,14 @@
  * Errors: NotFound "network x not found"; Conflict for names in use, networks
  * with active endpoints, taken host ports (nothing is left half-configured:
  * addresses and rules of a failed attach are released).
+ *
+ * Bridges: berth only uses, configures (sysctls, rules) and deletes bridges
+ * this daemon made, marked with its alias `berth:<engine id>`. A bridge name
+ * taken by any other interface (a device of the host, `lo`, another
+ * daemon's bridge) is refused at `network create`; when one appears while
+ * the daemon is down, that network is left out (no rules, no containers)
+ * until the interface goes or the network is removed, and the default
+ * bridge's makes the daemon refuse to start.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -22,9 +30,9 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { promises as fs, readFileSync } from 'node:fs';
 import { conflict, forbidden, invalidParameter, notFound, messageOf, unavailable } from '../errdefs/errdefs.js';
-import { ipBatch, ipBatchInNetns, hostRoutes, linkExists } from '../sys/ip.js';
+import { IpBatchError, ipBatch, ipBatchInNetns, hostRoutes, linkExists, linkInfo } from '../sys/ip.js';
 import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable } from '../sys/nft.js';
-import { writeSysctl } from '../sys/sysctl.js';
+import { ensureSysctl, sysctlKeys, writeSysctl } from '../sys/sysctl.js';
 import type { Logger } from '../util/log.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/atomic-file.js';
 import { DnsServer, resolvConfNameservers } from './dns.js';
@@ -38,6 +46,10 @@ export interface NetworkConfig {
   bridgeSubnet?: string;
   /** Name of berth's nftables table (`ip` family). */
   table: string;
+  /** This daemon's chain in the iptables filter table (firewall.ts forwardCompatChain). */
+  forwardChain: string;
+  /** This daemon's identity on the host (its engine ID): the alias of the bridges it makes. */
+  owner: string;
 }
 
 /** What the network service needs to know about a container. */
@@ -70,12 +82,29 @@ const EPHEMERAL_HIGH = 60999;
 
 const newId = () => randomBytes(32).toString('hex');
 
+const BRIDGE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+function checkBridgeName(name: string): void {
+  if (!BRIDGE_NAME.test(name) || name === '.' || name === '..') {
+    throw invalidParameter(`invalid bridge name "${name}": up to 15 of [A-Za-z0-9_.-]`);
+  }
+}
+
+/** Why berth leaves a network's bridge name alone. */
+function foreignBridge(name: string): string {
+  return `interface ${name} already exists on this host and is not a bridge this berth daemon created`;
+}
+
 export class NetworkService {
   private state: State;
   private readonly ipam: Ipam;
   private readonly dns = new Map<string, DnsServer>();
   private saving: Promise<void> = Promise.resolve();
   private readonly path: string;
+  /** The alias that marks the bridges this daemon made. */
+  private readonly marker: string;
+  /** Networks whose bridge name another interface took while the daemon was down. */
+  private readonly unusable = new Set<string>();
   /** Lets the DNS servers find container names (set by the daemon). */
   private names: (containerId: string) => { name: string; hostname: string } | undefined = () => undefined;
 
@@ -87,9 +116,12 @@ export class NetworkService {
     this.state = state;
     this.ipam = new Ipam(state.ipam);
     this.path = join(cfg.root, 'network', 'state.json');
+    this.marker = `berth:${cfg.owner}`;
   }
 
   static async open(cfg: NetworkConfig, log: Logger): Promise<NetworkService> {
+    checkBridgeName(cfg.bridgeName);
+    if (/\s/.test(cfg.owner)) throw invalidParameter(`invalid owner: ${JSON.stringify(cfg.owner)}`);
     await fs.mkdir(join(cfg.root, 'network'), { recursive: true });
     const loaded = await readJsonIfExists<State>(join(cfg.root, 'network', 'state.json'));
     const svc = new NetworkService(cfg, log, loaded ?? { networks: [], attachments: {}, endpoints: [], ipam: { pools: {} } });
@@ -170,8 +202,18 @@ export class NetworkService {
 
   /** Brings up bridges, DNS servers and the firewall for everything recorded (idempotent). */
   async start(): Promise<void> {
-    await writeSysctl('net/ipv4/ip_forward', '1');
-    for (const n of this.state.networks) if (n.driver === 'bridge') await this.ensureBridge(n);
+    ensureSysctl(sysctlKeys.ipForward, '1');
+    for (const n of this.state.networks) {
+      if (n.driver !== 'bridge') continue;
+      await this.claimOlderBridge(n);
+      if (this.bridgeOwner(n.bridge) === 'foreign') {
+        if (n.builtin) throw conflict(`cannot set up the default bridge: ${foreignBridge(n.bridge)}; remove it or start berthd with another --bridge-name`);
+        this.unusable.add(n.id);
+        this.log.error('network left out: its bridge name is taken; berth does not touch that interface', { network: n.name, bridge: n.bridge });
+        continue;
+      }
+      await this.ensureBridge(n);
+    }
     // Recreate once: a flush cannot change chains whose layout an older berth defined differently.
     await nftApply(buildRuleset(this.firewallState(), { recreate: true }));
     await this.syncForwardCompat();
@@ -182,12 +224,12 @@ export class NetworkService {
    * any base chain is final, so berth's bridges get accept rules there too.
    */
   private async syncForwardCompat(): Promise<void> {
-    const bridges = this.state.networks.filter((n) => n.driver === 'bridge').map((n) => n.bridge);
+    const bridges = this.usableBridges().map((n) => n.bridge);
     for (const backend of ['nft', 'legacy'] as const) {
       try {
         const rules = await iptablesFilterRules(backend);
         if (rules === undefined) continue;
-        const input = forwardCompatRestore(bridges, parseIptablesRules(rules));
+        const input = forwardCompatRestore(bridges, parseIptablesRules(rules), this.cfg.forwardChain);
         if (input) await iptablesRestore(backend, input);
       } catch (e) {
         this.log.warn('cannot add berth bridges to the iptables FORWARD chain', { backend, err: messageOf(e) });
@@ -195,14 +237,52 @@ export class NetworkService {
     }
   }
 
+  private usableBridges(): NetworkRecord[] {
+    return this.state.networks.filter((n) => n.driver === 'bridge' && !this.unusable.has(n.id));
+  }
+
+  /** Whether interface `name` is absent, a bridge this daemon made, or anything else (left alone). */
+  private bridgeOwner(name: string): 'absent' | 'ours' | 'foreign' {
+    const link = linkInfo(name);
+    if (!link) return 'absent';
+    return link.bridge && link.alias === this.marker ? 'ours' : 'foreign';
+  }
+
+  /**
+   * Bridges made by a berth that did not mark them yet (kept by live
+   * restore across an upgrade): a recorded network's bridge without any
+   * alias that carries the network's gateway address gets the mark.
+   */
+  private async claimOlderBridge(n: NetworkRecord): Promise<void> {
+    const link = linkInfo(n.bridge);
+    if (!link?.bridge || link.alias !== '' || !link.ipv4.includes(n.gateway)) return;
+    await ipBatch([`link set ${n.bridge} alias ${this.marker}`]);
+    this.log.info('bridge of an earlier berth marked as this daemon\'s', { network: n.name, bridge: n.bridge });
+  }
+
+  /** Creates the network's bridge (marked as this daemon's) unless it has it already; refuses any other interface of that name. */
   private async ensureBridge(n: NetworkRecord): Promise<void> {
-    if (!linkExists(n.bridge)) {
+    const owner = this.bridgeOwner(n.bridge);
+    if (owner === 'foreign') throw conflict(`cannot use ${n.bridge} as the bridge of network ${n.name}: ${foreignBridge(n.bridge)}; choose another com.docker.network.bridge.name`);
+    if (owner === 'absent') {
       const prefix = parseCidr(n.subnet).prefix;
-      await ipBatch([`link add name ${n.bridge} type bridge`, `addr add ${n.gateway}/${prefix} dev ${n.bridge}`, `link set ${n.bridge} up`]);
+      try {
+        await ipBatch([`link add name ${n.bridge} type bridge`, `link set ${n.bridge} alias ${this.marker}`, `addr add ${n.gateway}/${prefix} dev ${n.bridge}`, `link set ${n.bridge} up`]);
+      } catch (e) {
+        // A failing first line means someone took the name meanwhile: not ours to delete.
+        if (e instanceof IpBatchError && (e.lineNumber ?? 1) > 1) await ipBatch([`link del ${n.bridge}`]).catch(() => {});
+        throw e;
+      }
     }
     // Published ports must answer on 127.0.0.1 too: DNAT of local traffic out of the bridge needs route_localnet.
-    await writeSysctl(`net/ipv4/conf/${n.bridge}/route_localnet`, '1');
+    await writeSysctl(sysctlKeys.routeLocalnet(n.bridge), '1');
     if (!n.builtin && !this.dns.has(n.id)) await this.startDns(n);
+  }
+
+  /** Deletes those of `bridges` that this daemon made (anything else of that name is left alone). */
+  private async deleteBridges(bridges: string[]): Promise<void> {
+    const ours = bridges.filter((b) => this.bridgeOwner(b) === 'ours');
+    if (ours.length) await ipBatch(ours.map((b) => `link del ${b}`));
   }
 
   private async startDns(n: NetworkRecord): Promise<void> {
@@ -262,11 +342,15 @@ export class NetworkService {
     if (!p.contains(gateway)) throw invalidParameter(`gateway ${gateway} is not in subnet ${subnet}`);
     if (o.ipRange && !p.containsCidr(parseCidr(o.ipRange))) throw invalidParameter(`ip-range ${o.ipRange} is not in subnet ${subnet}`);
     const id = newId();
+    const bridge = o.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
+    checkBridgeName(bridge);
+    const sharing = this.state.networks.find((n) => n.bridge === bridge);
+    if (sharing) throw conflict(`bridge name ${bridge} is already used by network ${sharing.name}`);
     const rec = this.record({
       id,
       name: o.name,
       driver: 'bridge',
-      bridge: o.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`,
+      bridge,
       subnet,
       gateway,
       ipRange: o.ipRange ?? '',
@@ -287,7 +371,7 @@ export class NetworkService {
       this.ipam.releasePool(rec.id);
       this.dns.get(rec.id)?.close();
       this.dns.delete(rec.id);
-      if (linkExists(rec.bridge)) await ipBatch([`link del ${rec.bridge}`]).catch(() => {});
+      await this.deleteBridges([rec.bridge]).catch(() => {});
       throw e;
     }
     return rec;
@@ -303,10 +387,11 @@ export class NetworkService {
     this.state.networks = this.state.networks.filter((x) => x.id !== n.id);
     for (const [cid, reqs] of Object.entries(this.state.attachments)) this.state.attachments[cid] = reqs.filter((r) => r.networkId !== n.id);
     this.ipam.releasePool(n.id);
+    const wasUsable = !this.unusable.delete(n.id);
     await this.save();
     await this.applyFirewall();
     await this.syncForwardCompat();
-    if (linkExists(n.bridge)) await ipBatch([`link del ${n.bridge}`]);
+    if (wasUsable) await this.deleteBridges([n.bridge]);
   }
 
   // --- containers -------------------------------------------------------------
@@ -381,6 +466,7 @@ export class NetworkService {
   private async connectEndpoint(c: ContainerNetInfo, pid: number, r: EndpointRequest, ifname: string, primary: boolean): Promise<Endpoint> {
     const n = this.network(r.networkId);
     if (!n) throw notFound(`network ${r.networkId} not found`);
+    if (this.unusable.has(n.id)) throw conflict(`network ${n.name} cannot be used: ${foreignBridge(n.bridge)}; remove that interface and restart berthd, or remove the network`);
     const ip = this.ipam.requestAddress(n.id, r.ipv4Address || undefined);
     const prefixLen = parseCidr(n.subnet).prefix;
     const mac = primary && c.macAddress ? c.macAddress : macFromIp(ip);
@@ -488,14 +574,16 @@ export class NetworkService {
 
   // --- firewall ---------------------------------------------------------------
 
+  /** The rules of the usable networks: none name an interface this daemon did not make. */
   firewallState(): FirewallState {
-    const bridges = new Map(this.state.networks.map((n) => [n.id, n]));
+    const usable = this.usableBridges();
+    const bridges = new Map(usable.map((n) => [n.id, n.bridge]));
     return {
       table: this.cfg.table,
-      networks: this.state.networks.filter((n) => n.driver === 'bridge').map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal, masquerade: !n.internal })),
-      publishes: this.state.endpoints.flatMap((e) =>
-        e.publishes.map((p) => ({ containerIp: e.ip, bridge: bridges.get(e.networkId)?.bridge ?? '', proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort })),
-      ),
+      networks: usable.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal, masquerade: !n.internal })),
+      publishes: this.state.endpoints
+        .filter((e) => bridges.has(e.networkId))
+        .flatMap((e) => e.publishes.map((p) => ({ containerIp: e.ip, bridge: bridges.get(e.networkId)!, proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort }))),
     };
   }
 
@@ -514,11 +602,10 @@ export class NetworkService {
     await nftDeleteTable('ip', this.cfg.table);
     for (const backend of ['nft', 'legacy'] as const) {
       const rules = await iptablesFilterRules(backend).catch(() => undefined);
-      const input = rules === undefined ? undefined : forwardCompatRemoval(parseIptablesRules(rules));
+      const input = rules === undefined ? undefined : forwardCompatRemoval(parseIptablesRules(rules), this.cfg.forwardChain);
       if (input) await iptablesRestore(backend, input).catch(() => {});
     }
-    const del = this.state.networks.filter((n) => n.driver === 'bridge' && linkExists(n.bridge)).map((n) => `link del ${n.bridge}`);
-    if (del.length) await ipBatch(del).catch(() => {});
+    await this.deleteBridges(this.usableBridges().map((n) => n.bridge)).catch(() => {});
   }
 
   /** Drops endpoints of containers that are no longer running (after a daemon restart). */

@@ -133,6 +133,29 @@ export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
 }
 
+/** An existing interface, as far as berth needs to know whether it made it. */
+export interface LinkInfo {
+  /** A Linux bridge. */
+  bridge: boolean;
+  /** Its alias (`ip link set … alias`, /sys/class/net/NAME/ifalias); '' when unset. */
+  alias: string;
+  /** Its IPv4 addresses. */
+  ipv4: string[];
+}
+
+/** An interface of the host's (this process's) namespace, or undefined when absent: /sys/class/net, no spawn. */
+export function linkInfo(name: string): LinkInfo | undefined {
+  if (!linkExists(name)) return undefined;
+  let alias: string;
+  try {
+    alias = readFileSync(`/sys/class/net/${name}/ifalias`, 'utf8').trim();
+  } catch {
+    return undefined; // removed meanwhile
+  }
+  const ipv4 = (os.networkInterfaces()[name] ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address);
+  return { bridge: existsSync(`/sys/class/net/${name}/bridge`), alias, ipv4 };
+}
+
 /** Whether a network interface exists in a named netns (`ip -n NS link show dev NAME`). */
 export async function linkExistsInNetns(netns: string, name: string): Promise<boolean> {
   checkNetnsName(netns);

@@ -160,11 +160,13 @@ function cleanupHost(d: { base: string; bridgeName: string; id: string }): void 
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) spawnSync('umount', ['-l', m]);
   // Network devices: the daemon's bridges (the default one and those of user networks, from its
-  // state file) and any veth still enslaved to them.
+  // state file, when the daemon marked them as its own) and any veth still enslaved to them.
   const bridges = new Set([d.bridgeName]);
+  let marker: string | undefined;
   try {
+    marker = `berth:${readFileSync(join(d.base, 'root/engine-id'), 'utf8').trim()}`;
     const st = JSON.parse(readFileSync(join(d.base, 'root/network/state.json'), 'utf8')) as { networks: { bridge: string }[] };
-    for (const n of st.networks) if (n.bridge) bridges.add(n.bridge);
+    for (const n of st.networks) if (n.bridge && ifalias(n.bridge) === marker) bridges.add(n.bridge);
   } catch {
     /* no network state: only the default bridge */
   }
@@ -177,7 +179,21 @@ function cleanupHost(d: { base: string; bridgeName: string; id: string }): void 
   for (const m of tables.matchAll(/^table (\w+) (\S+)$/gm)) {
     if (m[2]!.includes(d.bridgeName)) spawnSync('nft', ['delete', 'table', m[1]!, m[2]!], { stdio: 'ignore' });
   }
+  // The daemon's own chain in the iptables filter table (network/firewall.ts forwardCompatChain).
+  if (/^table ip filter$/m.test(tables)) {
+    const chain = `BERTH-FWD-${d.bridgeName}`;
+    spawnSync('iptables-nft-restore', ['-w', '--noflush'], { input: `*filter\n-D FORWARD -j ${chain}\nCOMMIT\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+    spawnSync('iptables-nft-restore', ['-w', '--noflush'], { input: `*filter\n-F ${chain}\n-X ${chain}\nCOMMIT\n`, stdio: ['pipe', 'ignore', 'ignore'] });
+  }
   rmSync(d.base, { recursive: true, force: true });
+}
+
+function ifalias(ifname: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${ifname}/ifalias`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 function pidsMentioning(path: string): number[] {
