@@ -549,7 +549,10 @@ export class ContainerService {
         await this.exitedWithin(rec.id, 10_000);
       }
       this.cancelRestart(rec.id);
+      // Recorded before anything goes: a crash in the middle is finished at the next start.
       rec.state.status = 'removing';
+      rec.state.removeVolumes = !!opts.volumes;
+      await this.d.store.save(rec);
       const p = this.d.paths;
       if (existsSync(`${this.d.runc.root}/${rec.id}`)) await this.d.runc.delete(rec.id, true).catch(() => {});
       unmount(p.rootfs(rec.id), { detach: true });
@@ -675,7 +678,9 @@ export class ContainerService {
         if (restartAtDaemonStart(rec)) toStart.push(rec);
       } else if (st === 'restarting' || st === 'removing') {
         if (st === 'removing') {
-          await this.remove(rec.id, { force: true }).catch(() => {});
+          // A removal the crash interrupted: finished now, with the volumes option it was given.
+          rec.state.status = 'dead';
+          await this.remove(rec.id, { force: true, volumes: !!rec.state.removeVolumes }).catch((e: unknown) => this.d.log.warn('cannot finish the removal of a container', { id: rec.id, err: messageOf(e) }));
           continue;
         }
         rec.state.status = 'exited';

@@ -149,6 +149,8 @@ export interface ContainerState {
    * start instead of leaving it frozen.
    */
   transientPause?: boolean;
+  /** With status `removing`: whether the removal takes the anonymous volumes too (rm -v). */
+  removeVolumes?: boolean;
 }
 
 export interface HealthResult {

@@ -181,23 +181,33 @@ describe('kill -9 of berthd at any moment loses nothing and leaves nothing', () 
     assert.deepEqual(runc.filter((id) => !running.some((c) => c.Id === id)), [], `${when}: runc containers that belong to no running container`);
   }
 
-  /** The operations to interrupt: each starts its work and returns a promise that may fail when berthd dies. */
-  const ops: Record<string, (i: number) => Promise<unknown>> = {
-    'export of a stopped container (temporary mount)': () => request(d, 'GET', `/containers/${keepExited}/export`),
-    'cp out of a stopped container': () => request(d, 'GET', `/containers/${keepExited}/archive?path=/tree`),
-    'cp into a stopped container': async (i) => {
-      const c = await ok(['create', '--name', `cpin${i}`, '--network', 'none', 'busybox', 'true']);
-      return request(d, 'PUT', `/containers/${c}/archive?path=/`, importTar, 'application/x-tar');
-    },
-    'commit of a running container (paused meanwhile)': (i) => request(d, 'POST', `/commit?container=${keepRunning}&repo=crash/commit&tag=${i}`),
-    'copy-up into a new volume': (i) => run(['create', '--name', `copyup${i}`, '--network', 'none', '-v', `cu${i}:/many`, 'crash/big:1', 'true']),
-    'pull of a 3-layer image': () => run(['pull', `${R()}/crash/big:1`], { timeoutMs: 60_000 }),
-    load: () => request(d, 'POST', '/images/load?quiet=1', bigArchive, 'application/x-tar'),
-    import: (i) => request(d, 'POST', `/images/create?fromSrc=-&repo=crash/imported&tag=${i}`, importTar, 'application/x-tar'),
-    'volume create': (i) => run(['volume', 'create', `v${i}`]),
-    'network create': (i) => run(['network', 'create', `n${i}`]),
-    'run --rm (create, start, exit, remove)': (i) => run(['run', '--rm', '--name', `rr${i}`, '--network', 'none', 'busybox', 'true']),
-    'run -d on the default bridge': (i) => run(['run', '-d', '--name', `rd${i}`, 'busybox', 'sleep', '1000']),
+  /**
+   * The operations to interrupt: `setup` (awaited, not interrupted) makes what
+   * the operation needs; `act` starts the operation and returns a promise that
+   * may fail when berthd dies.
+   */
+  interface Op {
+    setup?: (i: number) => Promise<string>;
+    act: (i: number, made: string) => Promise<unknown>;
+  }
+  const createdContainer = (i: number, name: string) => ok(['create', '--name', `${name}${i}`, '--network', 'none', 'busybox', 'true']);
+  const runningContainer = (i: number, name: string) => ok(['run', '-d', '--name', `${name}${i}`, '--network', 'none', '-v', '/data', 'busybox', 'sleep', '1000']);
+  const ops: Record<string, Op> = {
+    'export of a stopped container (temporary mount)': { act: () => request(d, 'GET', `/containers/${keepExited}/export`) },
+    'cp out of a stopped container': { act: () => request(d, 'GET', `/containers/${keepExited}/archive?path=/tree`) },
+    'cp into a stopped container': { setup: (i) => createdContainer(i, 'cpin'), act: (_i, c) => request(d, 'PUT', `/containers/${c}/archive?path=/`, importTar, 'application/x-tar') },
+    'commit of a running container (paused meanwhile)': { act: (i) => request(d, 'POST', `/commit?container=${keepRunning}&repo=crash/commit&tag=${i}`) },
+    'copy-up into a new volume': { act: (i) => run(['create', '--name', `copyup${i}`, '--network', 'none', '-v', `cu${i}:/many`, 'crash/big:1', 'true']) },
+    'pull of a 3-layer image': { act: () => run(['pull', `${R()}/crash/big:1`], { timeoutMs: 60_000 }) },
+    load: { act: () => request(d, 'POST', '/images/load?quiet=1', bigArchive, 'application/x-tar') },
+    import: { act: (i) => request(d, 'POST', `/images/create?fromSrc=-&repo=crash/imported&tag=${i}`, importTar, 'application/x-tar') },
+    'volume create': { act: (i) => run(['volume', 'create', `v${i}`]) },
+    'network create': { act: (i) => run(['network', 'create', `n${i}`]) },
+    'run --rm (create, start, exit, remove)': { act: (i) => run(['run', '--rm', '--name', `rr${i}`, '--network', 'none', 'busybox', 'true']) },
+    'run -d on the default bridge': { act: (i) => run(['run', '-d', '--name', `rd${i}`, 'busybox', 'sleep', '1000']) },
+    'start of a created container': { setup: (i) => createdContainer(i, 'st'), act: (_i, c) => request(d, 'POST', `/containers/${c}/start`) },
+    'stop of a running container': { setup: (i) => runningContainer(i, 'sp'), act: (_i, c) => request(d, 'POST', `/containers/${c}/stop?t=0`) },
+    'rm -f -v of a running container with a volume': { setup: (i) => runningContainer(i, 'rm'), act: (_i, c) => request(d, 'DELETE', `/containers/${c}?force=1&v=1`) },
   };
   /** How long after the operation starts berthd is killed (ms). */
   const delays = [0, 8, 30, 90, 250];
@@ -208,7 +218,8 @@ describe('kill -9 of berthd at any moment loses nothing and leaves nothing', () 
     for (const [name, op] of Object.entries(ops)) {
       for (const delay of delays) {
         const i = round++;
-        const pending = op(i).catch(() => undefined);
+        const made = op.setup ? await op.setup(i) : '';
+        const pending = op.act(i, made).catch(() => undefined);
         await sleep(delay);
         await d.kill();
         await pending;
