@@ -55,7 +55,7 @@ describe('parseLogOptions', () => {
   });
   test('other drivers: the limits apply (berth writes the same file), other keys are theirs', () => {
     assert.deepEqual(parseLogOptions('syslog', { 'syslog-address': 'udp://127.0.0.1:514', 'max-size': '1m' }), { maxSize: 1_000_000, maxFile: 1 });
-    assert.deepEqual(parseLogOptions('none', { whatever: 'x' }), { maxFile: 1 });
+    assert.deepEqual(parseLogOptions('none', { whatever: 'x' }), { maxSize: 1024 * 1024, maxFile: 1 });
   });
   test('compress is checked but accepted', () => {
     assert.deepEqual(parseLogOptions('', { 'max-size': '1m', 'max-file': '3', compress: 'true' }), { maxSize: 1_000_000, maxFile: 3 });

@@ -13,7 +13,8 @@
  *             rule); berth keeps rotated files uncompressed.
  *
  * Whatever the driver is called, berth writes the same file log (conmon's
- * k8s-file), so the limits apply to all drivers but `none`. The `local`
+ * k8s-file), so the limits apply to all drivers; `none` keeps a 1 MiB window
+ * (attach reads the file). The `local`
  * driver gets Docker's defaults for it (20 MiB × 5). Unknown keys are
  * refused for the file drivers, as Docker refuses them.
  */
@@ -31,10 +32,13 @@ export interface LogLimits {
 const FILE_DRIVERS = new Set(['', 'json-file', 'k8s-file', 'local']);
 const KNOWN_KEYS = new Set(['max-size', 'max-file', 'compress', 'labels', 'labels-regex', 'env', 'env-regex', 'tag', 'mode', 'max-buffer-size']);
 const LOCAL_DEFAULTS: Required<LogLimits> = { maxSize: 20 * 1024 * 1024, maxFile: 5 };
+/** The `none` driver's file: only what attached clients are still reading. */
+const NONE_WINDOW = 1024 * 1024;
 
 /** The limits a container's log config asks for. Throws InvalidParameter naming the bad option. */
 export function parseLogOptions(driver: string, config: Readonly<Record<string, string>>): LogLimits {
-  if (driver === 'none') return { maxFile: 1 };
+  // No log for the user, but attach follows the file: keep only a small window of it.
+  if (driver === 'none') return { maxSize: NONE_WINDOW, maxFile: 1 };
   if (FILE_DRIVERS.has(driver)) {
     for (const key of Object.keys(config)) {
       if (!KNOWN_KEYS.has(key)) throw invalidParameter(`unknown log opt '${key}' for ${driver || 'json-file'} log driver`);
