@@ -28,9 +28,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm dependencies"
-  # `npm ci` rejects this lock file on npm 11 (optional platform packages of node-unix-socket); install honours it.
-  npm install --no-audit --no-fund --loglevel=error
+  echo "setup: installing npm dependencies (the locked versions)"
+  # node-unix-socket names platform packages that were never published; the lock file lists them
+  # (optional, other platforms only) so that `npm ci` accepts it.
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
 # Rebuild when any source is newer than the bundles.
