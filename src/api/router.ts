@@ -4,6 +4,7 @@
  * slashes: `/images/localhost:5000/a/b:t/json`). First match wins, so routes
  * with a fixed suffix are declared before their greedy siblings.
  */
+import { invalidParameter } from '../errdefs/errdefs.js';
 import type { RequestContext } from './context.js';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -52,10 +53,18 @@ export class Router {
       }
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(m[i + 1]!);
+        params[n] = decodePathParam(m[i + 1]!);
       });
       return { route: r, params };
     }
     return allowed.length ? { allowed } : undefined;
+  }
+}
+
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalidParameter(`invalid URL escape in path segment ${JSON.stringify(raw.slice(0, 200))}: use %XX escapes of UTF-8 bytes`);
   }
 }

@@ -136,10 +136,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
         const { tty, body } = await b.logs(id(ctx), q, aborter(ctx));
         ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
         ctx.res.flushHeaders();
-        for await (const chunk of body) {
-          if (ctx.res.destroyed) break;
-          if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
-        }
+        for await (const chunk of body) if (!(await ctx.write(chunk))) break;
         ctx.res.end();
       },
     },
@@ -152,10 +149,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
         const stream = ctx.bool('stream', true);
         const samples = await b.stats(id(ctx), stream, ctx.bool('one-shot'), aborter(ctx));
         ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-        for await (const s of samples) {
-          if (ctx.res.destroyed) break;
-          ctx.res.write(JSON.stringify(s) + '\n');
-        }
+        for await (const s of samples) if (!(await ctx.write(JSON.stringify(s) + '\n'))) break;
         ctx.res.end();
       },
     },

@@ -1,6 +1,6 @@
 /** Exec endpoints: create, start (hijacked), resize, inspect. */
-import { invalidParameter } from '../../errdefs/errdefs.js';
-import type { RequestContext } from '../context.js';
+import { invalidParameter, tooLarge } from '../../errdefs/errdefs.js';
+import { MAX_JSON_BODY, parseJson, utf8Text, type RequestContext } from '../context.js';
 import { hijack, type HijackedStream } from '../hijack.js';
 import type { Route } from '../router.js';
 import type { IdResponse } from '../types/common.js';
@@ -40,29 +40,35 @@ const START = bodySchema<ExecStartRequest>({
 /**
  * The start body of a hijacked request arrives in the upgrade head, followed
  * by whatever stdin the client already sent: split them by Content-Length.
+ * The socket is left paused, so no stdin is lost before the session reads it.
  */
 async function hijackedBody(ctx: RequestContext): Promise<{ body: unknown; rest: Buffer }> {
   const h = ctx.hijack!;
   const len = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(len) || len < 0) throw invalidParameter('invalid Content-Length');
+  if (len > MAX_JSON_BODY) throw tooLarge(`request body is too large: JSON bodies are limited to ${MAX_JSON_BODY} bytes`);
   let buf = h.head;
-  while (buf.length < len) {
-    const chunk = await new Promise<Buffer | null>((resolve) => {
-      h.socket.once('data', resolve);
-      h.socket.once('end', () => resolve(null));
+  if (buf.length < len) {
+    buf = await new Promise<Buffer>((resolve, reject) => {
+      const chunks = [buf];
+      let have = buf.length;
+      const finish = (err?: Error) => {
+        h.socket.off('data', onData).off('end', onGone).off('close', onGone);
+        h.socket.pause();
+        if (err) reject(err);
+        else resolve(Buffer.concat(chunks));
+      };
+      const onData = (c: Buffer) => {
+        chunks.push(c);
+        have += c.length;
+        if (have >= len) finish();
+      };
+      const onGone = () => finish(invalidParameter(`request body ended after ${have} of ${len} bytes`));
+      h.socket.on('data', onData).on('end', onGone).on('close', onGone);
     });
-    if (!chunk) break;
-    buf = Buffer.concat([buf, chunk]);
   }
-  const text = buf.subarray(0, len).toString('utf8').trim();
-  let body: unknown = {};
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      throw invalidParameter(`invalid JSON in request body: ${(e as Error).message}`);
-    }
-  }
-  return { body, rest: buf.subarray(len) };
+  const text = utf8Text(buf.subarray(0, len)).trim();
+  return { body: text ? parseJson(text) : {}, rest: buf.subarray(len) };
 }
 
 export function execRoutes(b: ExecBackend): Route[] {

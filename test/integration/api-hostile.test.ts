@@ -1,0 +1,273 @@
+/**
+ * Hostile clients against a real berthd: clients that go away at every point
+ * of a request or a stream, malformed requests, filters that would stall the
+ * event loop, and archives that expand hugely. After each attack the daemon
+ * must still be running and answering `/_ping`, with nothing uncaught in its
+ * log; malformed requests get a 4xx with a JSON message.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { startDaemon, type TestDaemon } from '../harness/daemon.js';
+import { busyboxArchive, loadBusybox } from '../harness/fixtures.js';
+import { startFaultProxy, startRegistry } from '../harness/registry.js';
+import { dockerArchive, imageOf, randomLayer } from '../fixtures/images.js';
+import { pidAlive, sleep, until } from '../harness/wait.js';
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function call(d: TestDaemon, method: string, path: string, body?: string | Buffer, headers: http.OutgoingHttpHeaders = {}, timeoutMs = 10_000): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: d.socket, method, path, headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no reply within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function callJson<T>(d: TestDaemon, method: string, path: string, body?: unknown): Promise<T> {
+  const r = await call(d, method, path, body === undefined ? undefined : JSON.stringify(body), { 'Content-Type': 'application/json' });
+  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.body}`);
+  return (r.body ? JSON.parse(r.body) : undefined) as T;
+}
+
+/** A raw connection to the daemon's socket. */
+function connect(d: TestDaemon): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(d.socket);
+    s.once('connect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+interface Drop {
+  /** Bytes written after the request, e.g. the first part of a body or stdin. */
+  then?: (string | Buffer)[];
+  /** Drop once the reply so far matches this (latin1); without it, drop at once. */
+  until?: RegExp;
+  /** Wait this long after `until` matched (or after writing) before dropping. */
+  lingerMs?: number;
+}
+
+/**
+ * Sends a raw request, optionally waits for part of the reply, then drops the
+ * connection (destroy: no half-close, no goodbye). Returns what arrived.
+ */
+async function hitAndRun(d: TestDaemon, request: string | Buffer, drop: Drop = {}): Promise<string> {
+  const s = await connect(d);
+  s.on('error', () => {});
+  let got = '';
+  s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+  s.write(request);
+  for (const part of drop.then ?? []) s.write(part);
+  if (drop.until) {
+    const deadline = Date.now() + 15_000;
+    while (!drop.until.test(got)) {
+      if (Date.now() > deadline) throw new Error(`no reply matching ${drop.until} within 15 s; got ${JSON.stringify(got.slice(0, 500))}`);
+      await sleep(10);
+    }
+  }
+  if (drop.lingerMs) await sleep(drop.lingerMs);
+  s.destroy();
+  return got;
+}
+
+/** Text that only a crash, an unhandled error or a leaked rejection leaves in the daemon's log. */
+const CRASH_TEXT = /uncaught|unhandled|^\s+at \S/i;
+/** A client leaving is no error of the daemon's: nothing at warn or error level either. */
+const ERROR_LINE = /^\S+ (error|warn) /;
+
+/** The daemon is still running, answers /_ping, and logged nothing uncaught since `from`. */
+async function assertServing(d: TestDaemon, from: number, what: string): Promise<void> {
+  // Give the daemon time to notice the client left and to run its error paths.
+  await sleep(150);
+  const ping = await call(d, 'GET', '/_ping', undefined, {}, 5_000).catch((e: unknown) => e as Error);
+  const log = d.log().slice(from);
+  assert.ok(d.pid !== undefined && pidAlive(d.pid), `berthd died after ${what}:\n${log.slice(-3000)}`);
+  assert.ok(!(ping instanceof Error), `berthd does not answer /_ping after ${what}: ${String(ping)}\n${log.slice(-3000)}`);
+  assert.equal(ping.status, 200);
+  const bad = log.split('\n').filter((l) => CRASH_TEXT.test(l) || ERROR_LINE.test(l));
+  assert.deepEqual(bad, [], `berthd logged errors after ${what}`);
+}
+
+function httpRequest(method: string, path: string, headers: Record<string, string | number> = {}, body = ''): string {
+  const h = Object.entries({ Host: 'berth', ...headers })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return `${method} ${path} HTTP/1.1\r\n${h}\r\n${body}`;
+}
+
+const upgrade = { Connection: 'Upgrade', Upgrade: 'tcp' };
+
+describe('a daemon facing hostile clients', () => {
+  let d: TestDaemon;
+  let mark = 0;
+  let ticker = '';
+  let catter = '';
+
+  /** Starts a container and returns its ID. */
+  async function run(cmd: string[], extra: Record<string, unknown> = {}): Promise<string> {
+    const { Id } = await callJson<{ Id: string }>(d, 'POST', '/containers/create', { Image: 'busybox', Cmd: cmd, HostConfig: { NetworkMode: 'none' }, ...extra });
+    await callJson(d, 'POST', `/containers/${Id}/start`);
+    return Id;
+  }
+
+  before(async () => {
+    d = await startDaemon();
+    await loadBusybox(d);
+    ticker = await run(['sh', '-c', 'while true; do echo tick; sleep 0.1; done']);
+    catter = await run(['cat'], { OpenStdin: true, AttachStdin: true });
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+  beforeEach(async () => {
+    // A test that killed the daemon must not take the following ones with it.
+    if (d.pid === undefined || !pidAlive(d.pid)) await d.start();
+    mark = d.log().length;
+  });
+
+  describe('clients that go away', () => {
+    it('in the middle of a JSON body (Content-Length)', async () => {
+      await hitAndRun(d, httpRequest('POST', '/containers/create', { 'Content-Type': 'application/json', 'Content-Length': 5000 }, '{"Image":"busybox","Cmd":["tr'));
+      await assertServing(d, mark, 'a create body cut short');
+    });
+
+    it('in the middle of a chunked JSON body', async () => {
+      await hitAndRun(d, httpRequest('POST', '/containers/create', { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }, '10\r\n{"Image":"busybox'), { lingerMs: 50 });
+      await assertServing(d, mark, 'a chunked create body cut short');
+    });
+
+    it('in the middle of a chunked load, import and archive upload', async () => {
+      const { archive } = await busyboxArchive();
+      const part = archive.subarray(0, 64 * 1024);
+      const chunk = Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]);
+      for (const path of ['/images/load', '/images/create?fromSrc=-&repo=cut', `/containers/${ticker}/archive?path=/tmp`]) {
+        const method = path.includes('/archive') ? 'PUT' : 'POST';
+        await hitAndRun(d, httpRequest(method, path, { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' }), { then: [chunk], lingerMs: 200 });
+        await assertServing(d, mark, `a chunked ${method} ${path} cut short`);
+      }
+      // Nothing of the cut import stays behind.
+      const images = JSON.parse((await call(d, 'GET', '/images/json')).body) as { RepoTags: string[] | null }[];
+      assert.ok(!images.some((i) => (i.RepoTags ?? []).some((t) => t.startsWith('cut:'))));
+    });
+
+    it('right after asking to upgrade (attach and exec start, before any reply)', async () => {
+      const { Id: exec } = await callJson<{ Id: string }>(d, 'POST', `/containers/${ticker}/exec`, { Cmd: ['sleep', '1'], AttachStdout: true });
+      const requests = [
+        httpRequest('POST', `/containers/${ticker}/attach?stream=1&stdout=1&stderr=1`, upgrade),
+        httpRequest('POST', '/containers/nosuch/attach?stream=1&stdout=1', upgrade),
+        httpRequest('POST', `/exec/${exec}/start`, { ...upgrade, 'Content-Type': 'application/json', 'Content-Length': 2 }, '{}'),
+        httpRequest('POST', '/exec/nosuch/start', { ...upgrade, 'Content-Type': 'application/json', 'Content-Length': 2 }, '{}'),
+        // Upgrade headers on routes that do not take over the connection.
+        httpRequest('GET', '/_ping', upgrade),
+        httpRequest('GET', '/nosuch', upgrade),
+        httpRequest('GET', '/events', upgrade),
+        httpRequest('GET', `/containers/${ticker}/logs?follow=1&stdout=1`, upgrade),
+      ];
+      for (const r of requests) {
+        await hitAndRun(d, r);
+        await assertServing(d, mark, `a client gone right after ${r.split('\r\n')[0]} with Upgrade`);
+      }
+    });
+
+    it('in the middle of an exec start body sent with Upgrade', async () => {
+      const { Id: exec } = await callJson<{ Id: string }>(d, 'POST', `/containers/${ticker}/exec`, { Cmd: ['sleep', '1'], AttachStdout: true });
+      await hitAndRun(d, httpRequest('POST', `/exec/${exec}/start`, { ...upgrade, 'Content-Type': 'application/json', 'Content-Length': 100 }, '{"Detach":'), { lingerMs: 100 });
+      await assertServing(d, mark, 'an exec start body cut short');
+    });
+
+    it('after 101 UPGRADED and in the middle of attach and exec streams', async () => {
+      await hitAndRun(d, httpRequest('POST', `/containers/${ticker}/attach?stream=1&stdout=1&stderr=1`, upgrade), { until: /101 UPGRADED/ });
+      await assertServing(d, mark, 'an attach client gone after 101');
+      await hitAndRun(d, httpRequest('POST', `/containers/${ticker}/attach?stream=1&stdout=1&stderr=1&logs=1`, upgrade), { until: /tick[\s\S]*tick/ });
+      await assertServing(d, mark, 'an attach client gone mid-stream');
+      await hitAndRun(d, httpRequest('POST', `/containers/${catter}/attach?stream=1&stdin=1&stdout=1`, upgrade), { until: /101 UPGRADED/, then: [], lingerMs: 20 });
+      await hitAndRun(d, httpRequest('POST', `/containers/${catter}/attach?stream=1&stdin=1&stdout=1`, upgrade), { then: ['hello\n'], until: /hello/ });
+      await assertServing(d, mark, 'a stdin attach client gone mid-stream');
+      const { Id: exec } = await callJson<{ Id: string }>(d, 'POST', `/containers/${ticker}/exec`, { Cmd: ['sh', '-c', 'while true; do echo exec-out; sleep 0.05; done'], AttachStdout: true });
+      await hitAndRun(d, httpRequest('POST', `/exec/${exec}/start`, { ...upgrade, 'Content-Type': 'application/json', 'Content-Length': 2 }, '{}'), { until: /exec-out/ });
+      await assertServing(d, mark, 'an exec client gone mid-stream');
+    });
+
+    it('in the middle of a websocket attach, and in the middle of a frame', async () => {
+      const ws = { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': 13, 'Sec-WebSocket-Key': randomBytes(16).toString('base64') };
+      await hitAndRun(d, httpRequest('GET', `/containers/${catter}/attach/ws?stream=1&stdin=1&stdout=1`, ws));
+      await hitAndRun(d, httpRequest('GET', `/containers/${catter}/attach/ws?stream=1&stdin=1&stdout=1`, ws), { until: /101 Switching/, then: [Buffer.from([0x82, 0xfe, 0x10])] });
+      await assertServing(d, mark, 'websocket clients gone');
+    });
+
+    it('while following logs, events and stats', async () => {
+      for (const path of [`/containers/${ticker}/logs?follow=1&stdout=1`, '/events', `/containers/${ticker}/stats`, `/containers/${ticker}/stats?stream=0`, `/containers/${ticker}/wait`]) {
+        await hitAndRun(d, httpRequest('GET', path).replace(/^GET (\/containers\/\w+\/wait)/, 'POST $1'), { until: /\r\n\r\n/ });
+        await assertServing(d, mark, `a client gone after the headers of ${path}`);
+      }
+      await hitAndRun(d, httpRequest('GET', `/containers/${ticker}/logs?follow=1&stdout=1&tail=all`), { until: /tick[\s\S]*tick/ });
+      await hitAndRun(d, httpRequest('GET', `/containers/${ticker}/stats`), { until: /"read"[\s\S]*"read"/ });
+      // A client that stops reading and then goes: the daemon must not wait for it forever.
+      const s = await connect(d);
+      s.on('error', () => {});
+      s.write(httpRequest('GET', `/containers/${ticker}/logs?follow=1&stdout=1&tail=all`));
+      s.pause();
+      await sleep(300);
+      s.destroy();
+      await assertServing(d, mark, 'log, stats and event followers gone');
+    });
+
+    it('while receiving export, archive and save streams', async () => {
+      for (const path of [`/containers/${ticker}/export`, `/containers/${ticker}/archive?path=/bin`, '/images/get?names=busybox', '/images/busybox/get']) {
+        await hitAndRun(d, httpRequest('GET', path), { until: /\r\n\r\n[\s\S]{1024}/ });
+        await assertServing(d, mark, `a client gone in the middle of ${path}`);
+      }
+    });
+
+    it('while a load reports progress', async () => {
+      const { archive } = await busyboxArchive();
+      // Tagged differently so that the layer is new to nobody but the tag is: load still runs through.
+      await hitAndRun(d, httpRequest('POST', '/images/load', { 'Content-Type': 'application/x-tar', 'Content-Length': archive.length }), { then: [archive] });
+      await hitAndRun(d, httpRequest('POST', '/images/load', { 'Content-Type': 'application/x-tar', 'Content-Length': archive.length }), { then: [archive], until: /\r\n\r\n/ });
+      await assertServing(d, mark, 'load clients gone');
+    });
+
+    it('while a push and a pull report progress', async () => {
+      const reg = await startRegistry();
+      const proxy = await startFaultProxy(reg.host);
+      try {
+        // An image of its own: a pull of it has a layer to download.
+        const image = imageOf([await randomLayer('data/blob', 2 << 20)]);
+        const name = `${proxy.host}/hostile/blob`;
+        const loaded = await call(d, 'POST', '/images/load?quiet=1', await dockerArchive([{ image, tags: [`${name}:1`] }]));
+        assert.equal(loaded.status, 200, loaded.body);
+        const auth = { 'X-Registry-Auth': Buffer.from('{}').toString('base64') };
+        // Slow blobs keep both transfers going while their clients leave.
+        proxy.plan = { throttleBytesPerSec: 200_000 };
+        await hitAndRun(d, httpRequest('POST', `/images/${name}:1/push`, auth), { until: /\r\n\r\n[\s\S]*Pushing/ });
+        await assertServing(d, mark, 'a push client gone');
+        proxy.plan = {};
+        const pushed = await call(d, 'POST', `/images/${name}:1/push`, undefined, auth, 60_000);
+        assert.equal(pushed.status, 200);
+        assert.doesNotMatch(pushed.body, /"error"/);
+        assert.equal((await call(d, 'DELETE', `/images/${name}:1`)).status, 200);
+        proxy.plan = { throttleBytesPerSec: 200_000 };
+        await hitAndRun(d, httpRequest('POST', `/images/create?fromImage=${encodeURIComponent(name)}&tag=1`, auth), { until: /Downloading/ });
+        await assertServing(d, mark, 'a pull client gone');
+        // The abandoned pull leaves no image behind.
+        await until('the abandoned pull to end', async () => (await call(d, 'GET', `/images/${encodeURIComponent(name)}:1/json`)).status === 404);
+      } finally {
+        await proxy.stop();
+        await reg.stop();
+      }
+    });
+  });
+});
