@@ -4,7 +4,7 @@
  * the reply helpers (JSON, empty, JSON-lines progress streams, raw streams).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidParameter, tooLarge, type EngineError } from '../errdefs/errdefs.js';
 import { errorReply } from './errors.js';
@@ -28,6 +28,8 @@ export class RequestContext {
     query: URLSearchParams,
     /** The API version of this request: from the path prefix, or ours. */
     readonly version: string,
+    /** What the route declared its body to be (Route.body). */
+    private readonly bodyKind: 'json' | 'stream' | undefined,
     readonly hijack?: Hijack,
   ) {
     this.query = query;
@@ -78,16 +80,48 @@ export class RequestContext {
    * (JSON); streams (load, import, archive upload) read ctx.req themselves.
    */
   async bodyBuffer(): Promise<Buffer> {
+    if (this.bodyKind !== 'json') throw new Error(`the route of ${this.req.method} ${this.req.url} reads a JSON body but does not declare body: 'json'`);
     const declared = Number(this.req.headers['content-length'] ?? 0);
     if (declared > MAX_JSON_BODY) throw bodyTooLarge();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of this.req) {
-      size += (c as Buffer).length;
-      if (size > MAX_JSON_BODY) throw bodyTooLarge();
-      chunks.push(c as Buffer);
-    }
-    return Buffer.concat(chunks);
+    // Listeners, not for-await: leaving a for-await loop early would destroy the request and its connection, which still carries the reply.
+    const req = this.req;
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (err: Error | undefined) => {
+        req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+        if (err) {
+          req.pause();
+          reject(err);
+        } else resolve(Buffer.concat(chunks));
+      };
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_JSON_BODY) done(bodyTooLarge());
+        else chunks.push(c);
+      };
+      const onEnd = () => done(undefined);
+      const onClose = () => done(new Error('the client closed the connection before the end of the request body'));
+      req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+    });
+  }
+
+  /**
+   * The body of a streaming route (Route.body 'stream'), unlimited. Consumers
+   * may destroy it when they give up (a bad archive): that must not destroy
+   * the request, whose connection still carries the error reply. A client
+   * that leaves mid-body makes it fail.
+   */
+  bodyStream(): Readable {
+    if (this.bodyKind !== 'stream') throw new Error(`the route of ${this.req.method} ${this.req.url} streams its body but does not declare body: 'stream'`);
+    const req = this.req;
+    const body = new PassThrough();
+    req.pipe(body);
+    req.once('error', (e) => body.destroy(e));
+    req.once('close', () => {
+      if (!req.complete) body.destroy(new Error('the client closed the connection before the end of the request body'));
+    });
+    return body;
   }
 
   /**

@@ -15,6 +15,12 @@ export interface Route {
   handler: Handler;
   /** The handler takes over the connection (attach, exec start). */
   hijack?: boolean;
+  /**
+   * What the request body is: JSON read whole (ctx.jsonBody, at most
+   * MAX_JSON_BODY bytes), or a stream the handler passes on unread and
+   * unlimited (load, import, archive upload). Without it the body is not read.
+   */
+  body?: 'json' | 'stream';
 }
 
 interface Compiled extends Route {

@@ -54,9 +54,16 @@ export class ApiServer {
       });
       void this.dispatch(req, res, { socket, head });
     });
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    // Requests Node cannot parse: a JSON message like every other error, then the connection closes.
+    this.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify({ message: tooLarge ? 'request headers are too large' : `malformed HTTP request: ${err.message}` }) + '\n';
+      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   }
 
@@ -123,7 +130,7 @@ export class ApiServer {
       const found = this.router.match(method, path);
       if (!found) throw notFound('page not found');
       if ('allowed' in found) throw new EngineError('InvalidParameter', `method ${method} not allowed on ${path}`);
-      const ctx = new RequestContext(req, res, found.params, target.query, version, found.route.hijack ? hijack : undefined);
+      const ctx = new RequestContext(req, res, found.params, target.query, version, found.route.body, found.route.hijack ? hijack : undefined);
       await found.route.handler(ctx);
     } catch (err) {
       if (req.socket.destroyed) {
@@ -154,8 +161,13 @@ export class ApiServer {
       return;
     }
     const body = JSON.stringify({ message }) + '\n';
-    // Over a limit: the rest of the request is not read, so the connection cannot carry another.
-    if (status === 413) res.setHeader('Connection', 'close');
+    if (!req.complete) {
+      // A body not read to its end (over a limit, a bad archive) is not read on: the connection
+      // closes after the reply. Until then what still arrives is discarded, so that a client
+      // busy sending can still read the reply (a close with unread data resets the connection).
+      res.setHeader('Connection', 'close');
+      req.resume();
+    }
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   }

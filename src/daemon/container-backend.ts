@@ -43,7 +43,7 @@ import { run } from '../sys/exec.js';
 import { cgroupUsage, netDevOf, systemCpuNs } from '../sys/cgroups.js';
 import { mountAll, unmount } from '../sys/mount.js';
 import { commitContainer } from './commit.js';
-import { CREATE_SCHEMA, specFromRequest, wireInspect, wireSummary } from './container-convert.js';
+import { COMMIT_CONFIG_SCHEMA, CREATE_SCHEMA, specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { containerRuntimeMountpoints, withRootfs } from './container-files.js';
 import { parseTimestamp } from './filter-util.js';
 
@@ -60,6 +60,7 @@ const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exi
 
 export class DaemonContainerBackend implements ContainerBackend {
   readonly createSchema = CREATE_SCHEMA;
+  readonly commitSchema = COMMIT_CONFIG_SCHEMA;
 
   constructor(
     private readonly svc: ContainerService,

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { apiRoutes } from '../../src/api/routes/index.js';
+import type { Route } from '../../src/api/router.js';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
 import { busyboxArchive, loadBusybox } from '../harness/fixtures.js';
 import { startFaultProxy, startRegistry } from '../harness/registry.js';
@@ -30,8 +32,8 @@ function call(d: TestDaemon, method: string, path: string, body?: string | Buffe
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no reply within ${timeoutMs} ms`)));
-    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`no reply within ${timeoutMs} ms`)));
+    req.on('error', (e) => reject(new Error(`${method} ${path.slice(0, 200)}: ${e.message}`)));
     req.end(body);
   });
 }
@@ -109,6 +111,12 @@ function httpRequest(method: string, path: string, headers: Record<string, strin
 }
 
 const upgrade = { Connection: 'Upgrade', Upgrade: 'tcp' };
+
+/** The daemon's route table (method, pattern, body kind); handlers are never called. */
+function routeTable(): Route[] {
+  const stub = new Proxy({}, { get: () => () => assert.fail('a route table stub was called') });
+  return apiRoutes({ system: stub, images: stub, registry: stub, containers: stub, exec: stub, events: stub, networks: stub, volumes: stub } as never);
+}
 
 describe('a daemon facing hostile clients', () => {
   let d: TestDaemon;
@@ -268,6 +276,191 @@ describe('a daemon facing hostile clients', () => {
         await proxy.stop();
         await reg.stop();
       }
+    });
+  });
+
+  describe('malformed requests', () => {
+    /** The reply is a 4xx with a JSON {"message"}. */
+    function assertRefused(r: Reply, what: string, status?: number): void {
+      assert.ok(r.status >= 400 && r.status < 500, `${what}: expected a 4xx, got ${r.status} ${r.body}`);
+      if (status !== undefined) assert.equal(r.status, status, `${what}: ${r.body}`);
+      assert.match(r.headers['content-type'] ?? '', /application\/json/, what);
+      const body = JSON.parse(r.body) as { message?: unknown };
+      assert.equal(typeof body.message, 'string', `${what}: ${r.body}`);
+      assert.ok((body.message as string).length > 0, what);
+    }
+
+    /** A request as raw bytes, for targets http.request would not send as they are. */
+    async function rawCall(d: TestDaemon, request: string | Buffer): Promise<Reply> {
+      const s = await connect(d);
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.write(request);
+      s.end();
+      await new Promise<void>((resolve, reject) => {
+        s.on('close', () => resolve());
+        s.on('error', reject);
+        setTimeout(() => reject(new Error(`no reply to ${String(request).split('\r\n')[0]} within 10 s`)), 10_000).unref();
+      });
+      const text = Buffer.concat(chunks).toString('utf8');
+      const m = /^HTTP\/1\.1 (\d{3})[^\r]*\r\n([\s\S]*?)\r\n\r\n([\s\S]*)$/.exec(text);
+      assert.ok(m, `not an HTTP reply: ${JSON.stringify(text.slice(0, 300))}`);
+      const headers: http.IncomingHttpHeaders = {};
+      for (const line of m[2]!.split('\r\n')) {
+        const i = line.indexOf(':');
+        headers[line.slice(0, i).toLowerCase()] = line.slice(i + 1).trim();
+      }
+      let body = m[3]!;
+      if (/chunked/i.test(String(headers['transfer-encoding'] ?? ''))) body = body.replace(/^[0-9a-f]+\r\n|\r\n[0-9a-f]+\r\n|\r\n0\r\n\r\n$/gi, '');
+      return { status: Number(m[1]), headers, body };
+    }
+
+    const get = (path: string) => httpRequest('GET', path, { Connection: 'close' });
+
+    it('refuses bad targets and query values with a 4xx and a message', async () => {
+      const cases: [string, number?][] = [
+        ['/containers/%E0%A4%A/json', 400],
+        ['/images/%ff/json', 400],
+        ['/containers/json?filters=%zz', 400],
+        ['/containers/json?filters=%7B%22name%22%3A%5B1%5D%7D', 400],
+        ['/containers/json?filters=%5B%5D', 400],
+        ['//', 404],
+        ['//containers/json', 404],
+        ['/v1.x/_ping', 404],
+        ['/v1.99999999999999999999/_ping', 400],
+        ['/containers/json?all=maybe', 400],
+        ['/containers/json?size=2', 400],
+        ['/containers/json?limit=abc', 400],
+        ['/containers/json?limit=1e400', 400],
+        ['/containers/json?limit=0x10', 400],
+        ['/containers/json?limit=99999999999999999999', 400],
+        [`/containers/${ticker}/logs?stdout=1&follow=yes-please`, 400],
+        ['/events?since=yesterday-ish', 400],
+        ['/images/json?filters=%7Bnot-json', 400],
+      ];
+      for (const [path, status] of cases) assertRefused(await rawCall(d, get(path)), `GET ${path}`, status);
+      assertRefused(await rawCall(d, httpRequest('POST', `/containers/${ticker}/resize?h=99999999&w=1`, { Connection: 'close' })), 'a resize beyond 16 bits', 400);
+      assertRefused(await rawCall(d, httpRequest('DELETE', '/containers/nosuch?force=2', { Connection: 'close' })), 'a bad boolean', 400);
+      // Bytes that are not HTTP at all, and headers too large to read.
+      assertRefused(await rawCall(d, 'GARBAGE\r\n\r\n'), 'a request line that is not HTTP', 400);
+      assertRefused(await rawCall(d, httpRequest('GET', '/_ping', { 'X-Big': 'x'.repeat(100_000) })), 'huge headers', 431);
+      await assertServing(d, mark, 'malformed targets');
+    });
+
+    it('refuses create bodies with out-of-range numbers, bad ports and fields of the wrong type, and creates nothing', async () => {
+      const before = (JSON.parse((await call(d, 'GET', '/containers/json?all=1')).body) as unknown[]).length;
+      const bodies: [string, unknown][] = [
+        ['Memory 1e30', { Image: 'busybox', HostConfig: { Memory: 1e30 } }],
+        ['NanoCpus -1', { Image: 'busybox', HostConfig: { NanoCpus: -1 } }],
+        ['PidsLimit 1e30', { Image: 'busybox', HostConfig: { PidsLimit: 1e30 } }],
+        ['Ulimits 1e30', { Image: 'busybox', HostConfig: { Ulimits: [{ Name: 'nofile', Soft: 1e30, Hard: 1 }] } }],
+        ['ConsoleSize 1e30', { Image: 'busybox', HostConfig: { ConsoleSize: [1e30, 5] } }],
+        ['StopTimeout 1.5', { Image: 'busybox', StopTimeout: 1.5 }],
+        ['a host port 99999999', { Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '99999999' }] } } }],
+        ['a host port range 1-99999999', { Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': [{ HostPort: '1-99999999' }] } } }],
+        ['a container port 99999999', { Image: 'busybox', HostConfig: { PortBindings: { '99999999/tcp': [{ HostPort: '80' }] } } }],
+        ['an exposed port 99999999', { Image: 'busybox', ExposedPorts: { '99999999/tcp': {} } }],
+        ['PortBindings of a string', { Image: 'busybox', HostConfig: { PortBindings: { '80/tcp': 'x' } } }],
+        ['Devices of a number', { Image: 'busybox', HostConfig: { Devices: 5 } }],
+        ['Healthcheck of a number', { Image: 'busybox', Healthcheck: 5 }],
+        ['a Healthcheck interval under 1ms', { Image: 'busybox', Healthcheck: { Test: ['CMD', 'true'], Interval: 5 } }],
+        ['NetworkingConfig of a number', { Image: 'busybox', NetworkingConfig: 5 }],
+        ['an endpoint of a number', { Image: 'busybox', NetworkingConfig: { EndpointsConfig: { bridge: 5 } } }],
+        ['LogConfig of a number', { Image: 'busybox', HostConfig: { LogConfig: 5 } }],
+        ['Volumes of numbers', { Image: 'busybox', Volumes: { '/x': 5 } }],
+        ['Image of a number', { Image: 5 }],
+        ['HostConfig of an array', { Image: 'busybox', HostConfig: [] }],
+      ];
+      for (const [what, body] of bodies) {
+        assertRefused(await call(d, 'POST', '/containers/create', JSON.stringify(body), { 'Content-Type': 'application/json' }), what, 400);
+      }
+      const after = (JSON.parse((await call(d, 'GET', '/containers/json?all=1')).body) as unknown[]).length;
+      assert.equal(after, before, 'a refused create left a container behind');
+      await assertServing(d, mark, 'bad create bodies');
+    });
+
+    it('refuses garbage bodies on every JSON endpoint of the route table', async () => {
+      const { Id: exec } = await callJson<{ Id: string }>(d, 'POST', `/containers/${ticker}/exec`, { Cmd: ['true'] });
+      const routes = routeTable().filter((r) => r.body === 'json');
+      assert.ok(routes.length >= 10, `only ${routes.length} JSON routes found`);
+      const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+      const garbage: [string, string | Buffer][] = [
+        ['an array', '[]'],
+        ['a string', '"str"'],
+        ['a number', '42'],
+        ['null', 'null'],
+        ['true', 'true'],
+        ['broken JSON', '{"a":'],
+        ['not JSON', 'not json at all'],
+        ['invalid UTF-8', Buffer.from([0xff, 0xfe, 0x7b, 0x7d])],
+        ['invalid UTF-8 in a string', Buffer.concat([Buffer.from('{"Name":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])],
+        ['deeply nested arrays', deep],
+        ['fields of the wrong type', JSON.stringify({ Name: 5, Container: 5, Cmd: 5, Image: 5, Memory: 'x', Detach: 'x', username: 5, Hostname: 5 })],
+      ];
+      for (const r of routes) {
+        const path =
+          r.pattern
+            .replace(/^\/containers\/\{id\}/, `/containers/${ticker}`)
+            .replace(/^\/exec\/\{id\}/, `/exec/${exec}`)
+            .replace(/^\/networks\/\{id\}/, '/networks/bridge') + (r.pattern === '/commit' ? `?container=${ticker}` : '');
+        assert.doesNotMatch(path, /\{/, `no parameter value for ${r.pattern}`);
+        for (const [what, body] of garbage) {
+          assertRefused(await call(d, r.method, path, body, { 'Content-Type': 'application/json' }), `${r.method} ${r.pattern} with ${what}`);
+        }
+      }
+      for (const r of routeTable().filter((x) => x.body === 'stream')) {
+        const path = r.pattern.replace(/^\/containers\/\{id\}/, `/containers/${ticker}`) + (r.pattern.endsWith('/archive') ? '?path=/tmp' : r.pattern === '/images/create' ? '?fromSrc=-' : '');
+        for (const body of ['not a tar archive', randomBytes(20_000)]) {
+          assertRefused(await call(d, r.method, path, body, { 'Content-Type': 'application/x-tar' }), `${r.method} ${r.pattern} with garbage`);
+        }
+      }
+      await assertServing(d, mark, 'garbage bodies');
+    });
+
+    it('limits JSON bodies: 413 with a message, and the rest is not read', async () => {
+      // Announced too large: refused before reading.
+      const announced = await rawCall(d, httpRequest('POST', '/containers/create', { 'Content-Type': 'application/json', 'Content-Length': 64 << 20 }, '{"Image":'));
+      assertRefused(announced, 'a 64 MiB Content-Length', 413);
+      // Chunked, without end: the daemon answers 413 and hangs up instead of reading on.
+      const s = await connect(d);
+      s.on('error', () => {});
+      let got = '';
+      let closed = false;
+      s.on('data', (c: Buffer) => (got += c.toString('latin1')));
+      s.on('close', () => (closed = true));
+      s.write(httpRequest('POST', '/containers/create', { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }));
+      const chunk = Buffer.concat([Buffer.from(`${(64 << 10).toString(16)}\r\n`), Buffer.alloc(64 << 10, 0x20), Buffer.from('\r\n')]);
+      let sent = 0;
+      // Like a careful client, stop sending once the daemon answers early.
+      while (!closed && got === '' && sent < 256 << 20) {
+        if (!s.write(chunk)) {
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(() => {
+              s.off('drain', go);
+              resolve();
+            }, 1000);
+            const go = () => {
+              clearTimeout(t);
+              resolve();
+            };
+            s.once('drain', go);
+          });
+        }
+        sent += chunk.length;
+      }
+      await until('the daemon to hang up', () => closed, 10_000, 20);
+      assert.match(got, /^HTTP\/1\.1 413 /);
+      assert.match(got, /"message":"request body is too large/);
+      assert.ok(sent < 256 << 20, `the daemon read ${sent} bytes of an endless body`);
+      // Hijacked exec start bodies have the same limit.
+      const { Id: exec } = await callJson<{ Id: string }>(d, 'POST', `/containers/${ticker}/exec`, { Cmd: ['true'] });
+      assertRefused(await rawCall(d, httpRequest('POST', `/exec/${exec}/start`, { ...upgrade, 'Content-Type': 'application/json', 'Content-Length': 64 << 20 }, '{')), 'a 64 MiB exec start body', 413);
+      // Streamed bodies are not JSON bodies: a load larger than the limit goes through.
+      const image = imageOf([await randomLayer('data/big', 6 << 20)]);
+      const load = await call(d, 'POST', '/images/load?quiet=1', await dockerArchive([{ image, tags: ['big:1'] }]));
+      assert.equal(load.status, 200, load.body);
+      assert.doesNotMatch(load.body, /"error"/);
+      await assertServing(d, mark, 'oversized bodies');
     });
   });
 });

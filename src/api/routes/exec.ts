@@ -5,7 +5,8 @@ import { hijack, type HijackedStream } from '../hijack.js';
 import type { Route } from '../router.js';
 import type { IdResponse } from '../types/common.js';
 import type { ExecCreateRequest, ExecInspect, ExecStartRequest } from '../types/exec.js';
-import { bodySchema, validateBody } from '../validate.js';
+import { bodySchema, UINT16, validateBody } from '../validate.js';
+import { checkTerminalSize } from './containers.js';
 
 export interface ExecBackend {
   create(container: string, body: ExecCreateRequest): Promise<IdResponse>;
@@ -28,13 +29,13 @@ const CREATE = bodySchema<ExecCreateRequest>({
     Privileged: { type: 'boolean' },
     User: { type: 'string' },
     WorkingDir: { type: 'string' },
-    ConsoleSize: { type: ['array', 'null'], items: { type: 'integer' } },
+    ConsoleSize: { type: ['array', 'null'], maxItems: 2, items: UINT16 },
   },
 });
 
 const START = bodySchema<ExecStartRequest>({
   type: 'object',
-  properties: { Detach: { type: 'boolean' }, Tty: { type: 'boolean' }, ConsoleSize: { type: ['array', 'null'], items: { type: 'integer' } } },
+  properties: { Detach: { type: 'boolean' }, Tty: { type: 'boolean' }, ConsoleSize: { type: ['array', 'null'], maxItems: 2, items: UINT16 } },
 });
 
 /**
@@ -76,6 +77,7 @@ export function execRoutes(b: ExecBackend): Route[] {
     {
       method: 'POST',
       pattern: '/containers/{id}/exec',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(CREATE);
         if (!body.Cmd || body.Cmd.length === 0) throw invalidParameter('No exec command specified');
@@ -85,6 +87,7 @@ export function execRoutes(b: ExecBackend): Route[] {
     {
       method: 'POST',
       pattern: '/exec/{id}/start',
+      body: 'json',
       hijack: true,
       handler: async (ctx) => {
         let body: ExecStartRequest;
@@ -110,6 +113,7 @@ export function execRoutes(b: ExecBackend): Route[] {
         const h = ctx.int('h');
         const w = ctx.int('w');
         if (h === undefined || w === undefined) throw invalidParameter('resize requires the h and w query parameters');
+        checkTerminalSize(h, w);
         await b.resize(ctx.param('id'), h, w);
         ctx.text(200, '');
       },

@@ -15,7 +15,7 @@ import type {
   NetworkEndpointConfig,
   NetworkPruneResponse,
 } from '../types/networks.js';
-import { bodySchema } from '../validate.js';
+import { bodySchema, INT64 } from '../validate.js';
 import { versionAtLeast } from '../version.js';
 
 /** What the network routes need from the daemon. */
@@ -173,7 +173,7 @@ export const NETWORK_CONNECT_SCHEMA = bodySchema<NetworkConnectRequest>({
         DNSNames: STRING_LIST,
         MacAddress: { type: 'string' },
         DriverOpts: STRING_MAP,
-        GwPriority: { type: 'integer' },
+        GwPriority: INT64,
       },
     },
   },
@@ -217,6 +217,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
     {
       method: 'POST',
       pattern: '/networks/create',
+      body: 'json',
       handler: async (ctx) => {
         const req = normalizeCreate(await ctx.jsonBody(NETWORK_CREATE_SCHEMA));
         ctx.json(201, await b.create(req));
@@ -254,6 +255,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
     {
       method: 'POST',
       pattern: '/networks/{id}/connect',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(NETWORK_CONNECT_SCHEMA);
         if (body.Container === '') throw invalidParameter('the Container field is required');
@@ -264,6 +266,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
     {
       method: 'POST',
       pattern: '/networks/{id}/disconnect',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(NETWORK_DISCONNECT_SCHEMA);
         if (body.Container === '') throw invalidParameter('the Container field is required');

@@ -83,6 +83,7 @@ export function registryRoutes(b: RegistryBackend): Route[] {
     {
       method: 'POST',
       pattern: '/auth',
+      body: 'json',
       handler: async (ctx) => {
         ctx.json(200, await b.auth(await ctx.jsonBody(AUTH_SCHEMA, {})));
       },
