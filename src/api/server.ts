@@ -133,7 +133,9 @@ export class ApiServer {
       const ctx = new RequestContext(req, res, found.params, target.query, version, found.route.body, found.route.hijack ? hijack : undefined);
       await found.route.handler(ctx);
     } catch (err) {
-      if (req.socket.destroyed) {
+      // Node detaches the socket from a request whose reply is complete: no socket, nobody to answer either.
+      const socket = (req.socket ?? res.socket) as net.Socket | null;
+      if (!socket || socket.destroyed) {
         // The client went away (mid-body, mid-stream): nobody to answer, nothing wrong here.
         this.opts.log.debug('client went away', { method: req.method, url: req.url, err: messageOf(err) });
       } else {

@@ -463,4 +463,72 @@ describe('a daemon facing hostile clients', () => {
       await assertServing(d, mark, 'oversized bodies');
     });
   });
+
+  describe('filters that are regular expressions', () => {
+    /** Pings every 10 ms while `work` runs; returns the slowest ping and what work returned. */
+    async function whilePinging<T>(work: () => Promise<T>): Promise<{ slowestMs: number; result: T }> {
+      let done = false;
+      let slowest = 0;
+      const pinger = (async () => {
+        while (!done) {
+          const t0 = performance.now();
+          const r = await call(d, 'GET', '/_ping', undefined, {}, 5_000).catch(() => undefined);
+          slowest = Math.max(slowest, r?.status === 200 ? performance.now() - t0 : 5_000);
+          await sleep(10);
+        }
+      })();
+      let result: T;
+      try {
+        result = await work();
+      } finally {
+        done = true;
+        await pinger;
+      }
+      return { result, slowestMs: slowest };
+    }
+
+    const longName = 'a'.repeat(60) + '-';
+    const filter = (f: Record<string, string[]>) => encodeURIComponent(JSON.stringify(f));
+
+    before(async () => {
+      await callJson(d, 'POST', `/containers/create?name=${longName}`, { Image: 'busybox', Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+      await callJson(d, 'POST', '/volumes/create', { Name: longName });
+      await callJson(d, 'POST', '/networks/create', { Name: longName });
+      assert.equal((await call(d, 'POST', `/images/busybox/tag?repo=${'a'.repeat(60)}b&tag=1`)).status, 201);
+    });
+
+    // Each: a pattern that backtracking matchers need 2^60 steps (or 60^20) for, against a long value.
+    const attacks: [string, string][] = [
+      ['containers by name', `/containers/json?all=1&filters=${filter({ name: ['(a+)+$'] })}`],
+      ['containers by name, nested', `/containers/json?all=1&filters=${filter({ name: ['^(a|aa|a?)+$'] })}`],
+      ['volumes by name', `/volumes?filters=${filter({ name: ['(a+)+$'] })}`],
+      ['networks by name', `/networks?filters=${filter({ name: ['(a*)*b$'] })}`],
+      ['networks by id', `/networks?filters=${filter({ id: ['(.*.*)*z'] })}`],
+      ['images by reference glob', `/images/json?filters=${filter({ reference: ['*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*c'] })}`],
+    ];
+    for (const [what, path] of attacks) {
+      it(`cannot stall the daemon: ${what}`, async () => {
+        const t0 = performance.now();
+        const { result, slowestMs } = await whilePinging(() => call(d, 'GET', path, undefined, {}, 10_000).catch((e: unknown) => e as Error));
+        const ms = performance.now() - t0;
+        assert.ok(!(result instanceof Error), `${what}: ${String(result)}`);
+        assert.ok(result.status === 200 || result.status === 400, `${what}: ${result.status} ${result.body}`);
+        if (result.status === 200) assert.doesNotMatch(result.body, new RegExp(longName), `${what} matched what it should not`);
+        assert.ok(ms < 2_000, `${what} took ${ms.toFixed(0)} ms`);
+        assert.ok(slowestMs < 100, `a ping took ${slowestMs.toFixed(0)} ms while filtering ${what}`);
+      });
+    }
+
+    it('still matches what Docker matches', async () => {
+      const names = (path: string) => call(d, 'GET', path).then((r) => r.body);
+      assert.match(await names(`/containers/json?all=1&filters=${filter({ name: ['^a{60}-$'] })}`), new RegExp(longName));
+      assert.match(await names(`/volumes?filters=${filter({ name: ['a+-'] })}`), new RegExp(longName));
+      assert.match(await names(`/networks?filters=${filter({ name: [longName] })}`), new RegExp(longName));
+      // An expression Go cannot compile matches nothing (nor fails the request).
+      const bad = await call(d, 'GET', `/containers/json?all=1&filters=${filter({ name: ['(', '(?=a)'] })}`);
+      assert.equal(bad.status, 200, bad.body);
+      assert.deepEqual(JSON.parse(bad.body), []);
+      await assertServing(d, mark, 'regular expression filters');
+    });
+  });
 });

@@ -16,6 +16,7 @@ import type {
   NetworkPruneResponse,
 } from '../types/networks.js';
 import { bodySchema, INT64 } from '../validate.js';
+import { DEFAULT_BUDGET, filterMatcher } from '../../util/re2.js';
 import { versionAtLeast } from '../version.js';
 
 /** What the network routes need from the daemon. */
@@ -48,18 +49,6 @@ export const isPredefinedNetwork = (name: string): boolean => PREDEFINED_NETWORK
 const LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;
 const PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
 
-/** filters.Args.Match: a value equal to the source, or a regular expression found in it. */
-function matchAny(values: readonly string[], source: string): boolean {
-  return values.some((v) => {
-    if (v === source) return true;
-    try {
-      return new RegExp(v).test(source);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
  * Checks list filters the way dockerd does before filtering: known names,
  * `dangling` a single boolean, `type` custom or builtin.
@@ -86,13 +75,15 @@ export function checkNetworkListFilters(filters: Filters): void {
  * builtin or custom networks. Filters must have been checked.
  */
 export function filterNetworks(networks: readonly Network[], filters: Filters): Network[] {
+  // filters.Args.Match: equal, or a regular expression (Go syntax, linear time) found in the value.
+  const budget = { left: DEFAULT_BUDGET };
+  const names = filters.has('name') ? filterMatcher(filters.get('name')!, budget) : undefined;
+  const ids = filters.has('id') ? filterMatcher(filters.get('id')!, budget) : undefined;
   let out = networks.filter((n) => {
     const drivers = filters.get('driver');
     if (drivers && !drivers.includes(n.Driver)) return false;
-    const names = filters.get('name');
-    if (names && !matchAny(names, n.Name)) return false;
-    const ids = filters.get('id');
-    if (ids && !matchAny(ids, n.Id)) return false;
+    if (names && !names(n.Name)) return false;
+    if (ids && !ids(n.Id)) return false;
     if (!matchLabels(filters, n.Labels)) return false;
     const scopes = filters.get('scope');
     if (scopes && !scopes.includes(n.Scope)) return false;
