@@ -40,6 +40,7 @@ import { DaemonImageBackend } from './image-backend.js';
 import { DaemonSystemBackend } from './system-backend.js';
 import { DEFAULT_CERTS_DIR, RegistryService, type RegistrySettings } from '../image/registry/service.js';
 import { DaemonRegistryBackend } from './registry-backend.js';
+import type { LayerLimits } from '../image/unpack.js';
 
 export interface DaemonConfig {
   root: string;
@@ -50,6 +51,8 @@ export interface DaemonConfig {
   bridgeSubnet?: string;
   bridgeName: string;
   debug: boolean;
+  /** What one image layer may hold (--max-layer-size, --max-layer-entries); defaults when absent. */
+  layerLimits?: LayerLimits;
 }
 
 export class Daemon {
@@ -70,7 +73,7 @@ export class Daemon {
     const events = new EventBus();
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
     const content = new ContentStore(join(cfg.root, 'content'));
-    const images = await ImageService.open(cfg.root, content, snapshots, log);
+    const images = await ImageService.open(cfg.root, content, snapshots, log, cfg.layerLimits);
     // --- registries (issue 7) ---
     const registrySettings = cfg.registry ?? { mirrors: [], insecure: [], certsDir: DEFAULT_CERTS_DIR };
     // Tests point Docker Hub at a local address so that no test traffic leaves the machine.

@@ -32,9 +32,26 @@ import type { Extract, Header } from 'tar-stream';
 import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
 
+/**
+ * What one layer may hold: the sum of its regular files' sizes, and its tar
+ * entries. They bound the disk a small compressed layer can fill and the
+ * per-entry work and state of its extraction. berthd's --max-layer-size and
+ * --max-layer-entries set them for every pull, load, import and commit.
+ */
+export interface LayerLimits {
+  maxBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
+export const DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
+export const DEFAULT_LAYER_LIMITS: LayerLimits = { maxBytes: DEFAULT_MAX_LAYER_BYTES, maxEntries: DEFAULT_MAX_LAYER_ENTRIES };
+
 export interface ApplyLayerOptions {
   /** Cap on the sum of regular file sizes in the layer (default 64 GiB). */
   maxBytes?: number;
+  /** Cap on the number of tar entries in the layer (default 1,000,000). */
+  maxEntries?: number;
   /** Create character and block devices instead of refusing them (default false). */
   allowDevices?: boolean;
 }
@@ -43,8 +60,6 @@ export interface ApplyLayerResult {
   /** Sum of the sizes of the regular files in the layer (Docker's layer size). */
   bytes: number;
 }
-
-export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -139,9 +154,14 @@ interface Meta {
   mtime: number | Date;
 }
 
+/** Verified directories remembered at most (a cache: forgetting one costs an lstat). */
+const DIR_CACHE_MAX = 65_536;
+
 class Extractor {
   bytes = 0;
+  private entries = 0;
   private readonly maxBytes: number;
+  private readonly maxEntries: number;
   private readonly allowDevices: boolean;
   /** Relative paths known to be real directories (never symlinks) under dest. */
   private readonly dirs = new Set<string>();
@@ -153,6 +173,7 @@ class Extractor {
     opts: ApplyLayerOptions,
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
+    this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_LAYER_ENTRIES;
     this.allowDevices = opts.allowDevices ?? false;
     let st: fs.Stats | undefined;
     try {
@@ -173,6 +194,9 @@ class Extractor {
     const isFile = h.type === 'file' || h.type === 'contiguous-file';
     // Entries whose data we do not write must still be drained for the parser to go on.
     if (!isFile) entry.resume();
+    if (++this.entries > this.maxEntries) {
+      throw invalidParameter(`layer has more than ${this.maxEntries} entries, the limit (berthd --max-layer-entries); refusing entry ${JSON.stringify(name)}`);
+    }
 
     const rel = normalizeLayerPath(name);
     const slash = rel.lastIndexOf('/');
@@ -226,7 +250,7 @@ class Extractor {
     const size = entry.header.size ?? 0;
     if (this.bytes + size > this.maxBytes) {
       throw invalidParameter(
-        `layer exceeds the maximum size of ${this.maxBytes} bytes (entry ${JSON.stringify(name)} of ${size} bytes brings it to ${this.bytes + size})`,
+        `layer exceeds the maximum size of ${this.maxBytes} bytes (entry ${JSON.stringify(name)} of ${size} bytes brings it to ${this.bytes + size}; the limit is berthd --max-layer-size)`,
       );
     }
     this.bytes += size;
@@ -262,7 +286,7 @@ class Extractor {
           fsOp(name, abs, () => fs.mkdirSync(abs, 0o755));
         }
       }
-      this.dirs.add(rel);
+      this.remember(rel);
     }
     // abs is a directory this function created or just lstat'ed, so chmod by path cannot follow a symlink.
     fsOp(name, abs, () => {
@@ -301,7 +325,13 @@ class Extractor {
     this.ensureParent(rel, name);
     const abs = this.abs(rel);
     // link(2) does not follow a symlink target: the link is to the symlink itself.
-    this.replace(rel, abs, name, () => fs.linkSync(tabs, abs));
+    try {
+      this.replace(rel, abs, name, () => fs.linkSync(tabs, abs));
+    } catch (err) {
+      // Too many links to one inode is the layer's doing (ext4 allows 65000), not the host's failure.
+      if (err instanceof EngineError && code(err.cause) === 'EMLINK') throw badEntry(name, `too many hardlinks to ${JSON.stringify(target)} (the filesystem's limit)`);
+      throw err;
+    }
     if (!tst.isSymbolicLink()) {
       // As Docker: the link header's metadata is applied to the (shared) inode.
       fsOp(name, abs, () => {
@@ -389,6 +419,11 @@ class Extractor {
     } else if (!st.isDirectory()) {
       throw badEntry(name, `parent ${JSON.stringify(rel)}${of} is not a directory`);
     }
+    this.remember(rel);
+  }
+
+  private remember(rel: string): void {
+    if (this.dirs.size >= DIR_CACHE_MAX) this.dirs.clear();
     this.dirs.add(rel);
   }
 

@@ -7,8 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { apiRoutes } from '../../src/api/routes/index.js';
 import type { Route } from '../../src/api/router.js';
@@ -530,5 +534,192 @@ describe('a daemon facing hostile clients', () => {
       assert.deepEqual(JSON.parse(bad.body), []);
       await assertServing(d, mark, 'regular expression filters');
     });
+  });
+});
+
+
+/** A ustar header (sizes below 8 GiB). */
+function tarHeader(name: string, opts: { size?: number; type?: 'file' | 'link' | 'dir'; linkname?: string } = {}): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'utf8');
+  h.write(opts.type === 'dir' ? '0000755\0' : '0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write((opts.size ?? 0).toString(8).padStart(11, '0') + '\0', 124);
+  h.write('14000000000\0', 136);
+  h.write('        ', 148);
+  h.write(opts.type === 'link' ? '1' : opts.type === 'dir' ? '5' : '0', 156);
+  if (opts.linkname) h.write(opts.linkname, 157, 100, 'utf8');
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return h;
+}
+
+/** A gzip stream of a tar with `count` members made by `member(i)`, generated as it is sent. */
+function gzipTar(count: number, member: (i: number) => Buffer[], prefix: Buffer[] = [], level = 1): Readable {
+  async function* gen(): AsyncGenerator<Buffer> {
+    yield* prefix;
+    const batch: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      batch.push(...member(i));
+      if (batch.length >= 2048) yield Buffer.concat(batch.splice(0));
+    }
+    batch.push(Buffer.alloc(1024));
+    yield Buffer.concat(batch);
+  }
+  return Readable.from(gen()).pipe(zlib.createGzip({ level }));
+}
+
+/** Posts a streamed body; resolves with the reply (which may come before the body is sent), then stops sending. */
+function postStream(d: TestDaemon, path: string, body: Readable, timeoutMs: number): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (r: Reply | Error) => {
+      if (settled) return;
+      settled = true;
+      body.destroy();
+      clearTimeout(timer);
+      if (r instanceof Error) reject(r);
+      else resolve(r);
+    };
+    const timer = setTimeout(() => finish(new Error(`POST ${path}: no reply within ${timeoutMs} ms`)), timeoutMs);
+    const req = http.request({ socketPath: d.socket, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      const done = () => finish({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.on('end', done);
+      res.on('close', done);
+      res.on('error', done);
+    });
+    req.on('error', (e) => setTimeout(() => finish(new Error(`POST ${path}: ${e.message}`)), 500));
+    body.on('error', () => {});
+    body.pipe(req);
+  });
+}
+
+function procStatus(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(m, `no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) * 1024;
+}
+
+/** How far the daemon's resident memory rose above where it was while fn ran (the kernel's peak, reset first). */
+async function peakRssGrowth<T>(d: TestDaemon, fn: () => Promise<T>): Promise<{ grew: number; result: T }> {
+  writeFileSync(`/proc/${d.pid}/clear_refs`, '5');
+  const before = procStatus(d.pid!, 'VmRSS');
+  const result = await fn();
+  return { grew: procStatus(d.pid!, 'VmHWM') - before, result };
+}
+
+function countEntries(dir: string): number {
+  try {
+    return readdirSync(dir).length;
+  } catch {
+    return 0;
+  }
+}
+
+describe('archives that expand hugely', () => {
+  let d: TestDaemon;
+  let mark = 0;
+  const MiB = 1024 * 1024;
+  const state = () => ({
+    tmp: countEntries(join(d.root, 'tmp')),
+    blobs: countEntries(join(d.root, 'content/blobs/sha256')),
+    ingest: countEntries(join(d.root, 'content/ingest')),
+    snapshots: countEntries(join(d.root, 'overlay/snapshots')),
+  });
+  let clean: ReturnType<typeof state>;
+  let images = '';
+  /** Waits until the root holds what it held before the test (the failed operation's cleanup may trail its reply). */
+  async function assertNothingLeft(what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (JSON.stringify(state()) !== JSON.stringify(clean)) {
+      if (Date.now() > deadline) assert.deepEqual(state(), clean, `${what} left something behind in ${d.root}`);
+      await sleep(100);
+    }
+    assert.equal((await call(d, 'GET', '/images/json?all=1')).body, images, `${what} left an image`);
+  }
+
+  before(async () => {
+    // Low layer limits keep these tests short; the code paths are those of the defaults.
+    d = await startDaemon(['--max-layer-entries', '20000', '--max-layer-size', '64m']);
+    await loadBusybox(d);
+  });
+  after(async () => {
+    await d?.cleanup();
+  });
+  beforeEach(async () => {
+    if (d.pid === undefined || !pidAlive(d.pid)) await d.start();
+    mark = d.log().length;
+    clean = state();
+    images = (await call(d, 'GET', '/images/json?all=1')).body;
+  });
+
+  /** The attack was refused with a message naming the limit, and left nothing behind. */
+  async function assertRefusedCleanly(r: Reply, what: string, message: RegExp): Promise<void> {
+    assert.ok(r.status >= 400 && r.status < 500, `${what}: ${r.status} ${r.body}`);
+    assert.match((JSON.parse(r.body) as { message: string }).message, message, what);
+    await assertNothingLeft(what);
+    await assertServing(d, mark, what);
+  }
+
+  it('load: an archive of 1,000,000 empty files is refused at 100,000 entries, in flat memory', async () => {
+    const { grew, result } = await peakRssGrowth(d, () => postStream(d, '/images/load', gzipTar(1_000_000, (i) => [tarHeader(`f/${i}`)]), 120_000));
+    await assertRefusedCleanly(result, 'a load of a million files', /more than 100000 entries/);
+    assert.ok(grew < 100 * MiB, `berthd grew by ${(grew / MiB).toFixed(0)} MiB reading a million archive entries`);
+  });
+
+  it('load: an archive of 1,000,000 hardlinks is refused the same way', async () => {
+    const { grew, result } = await peakRssGrowth(d, () =>
+      postStream(d, '/images/load', gzipTar(1_000_000, (i) => [tarHeader(`l/${i}`, { type: 'link', linkname: 'manifest.json' })]), 120_000),
+    );
+    await assertRefusedCleanly(result, 'a load of a million hardlinks', /more than 100000 entries/);
+    assert.ok(grew < 100 * MiB, `berthd grew by ${(grew / MiB).toFixed(0)} MiB reading a million hardlinks`);
+  });
+
+  it('import: a layer of 1,000,000 empty files or hardlinks stops at the entry limit, in flat memory', async () => {
+    const files = await peakRssGrowth(d, () => postStream(d, '/images/create?fromSrc=-&repo=bomb', gzipTar(1_000_000, (i) => [tarHeader(`f${i}`)]), 120_000));
+    await assertRefusedCleanly(files.result, 'an import of a million files', /more than 20000 entries.*--max-layer-entries/);
+    assert.ok(files.grew < 100 * MiB, `berthd grew by ${(files.grew / MiB).toFixed(0)} MiB importing a million files`);
+    const links = await peakRssGrowth(d, () =>
+      postStream(d, '/images/create?fromSrc=-&repo=bomb', gzipTar(1_000_000, (i) => [tarHeader(`l${i}`, { type: 'link', linkname: 'target' })], [tarHeader('target')]), 120_000),
+    );
+    await assertRefusedCleanly(links.result, 'an import of a million hardlinks', /more than 20000 entries|too many hardlinks/);
+    assert.ok(links.grew < 100 * MiB, `berthd grew by ${(links.grew / MiB).toFixed(0)} MiB importing a million hardlinks`);
+  });
+
+  it('import and load: a gzip bomb (1 MiB that inflates to 1 GiB) stops at the size limit, in flat memory and bounded disk', async () => {
+    // 64 files of 16 MiB of zeros: each under the limit, together 16 times over it.
+    const zeros = Buffer.alloc(16 * MiB);
+    const bomb = () => gzipTar(64, (i) => [tarHeader(`z${i}`, { size: zeros.length }), zeros], [], 9);
+    const imp = await peakRssGrowth(d, () => postStream(d, '/images/create?fromSrc=-&repo=bomb', bomb(), 120_000));
+    await assertRefusedCleanly(imp.result, 'an imported gzip bomb', /exceeds the maximum size of 67108864 bytes.*--max-layer-size/);
+    assert.ok(imp.grew < 150 * MiB, `berthd grew by ${(imp.grew / MiB).toFixed(0)} MiB importing a gzip bomb`);
+    // The same bomb as the (gzip) layer of a docker save archive.
+    const layer = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      bomb()
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => resolve(Buffer.concat(chunks)))
+        .on('error', reject);
+    });
+    assert.ok(layer.length < 2 * MiB, `the bomb is ${layer.length} bytes`);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] } }));
+    const manifest = Buffer.from(JSON.stringify([{ Config: 'config.json', RepoTags: ['bomb:1'], Layers: ['layer.tar.gz'] }]));
+    const archive = Buffer.concat([
+      tarHeader('config.json', { size: config.length }), config, Buffer.alloc((512 - (config.length % 512)) % 512),
+      tarHeader('manifest.json', { size: manifest.length }), manifest, Buffer.alloc((512 - (manifest.length % 512)) % 512),
+      tarHeader('layer.tar.gz', { size: layer.length }), layer, Buffer.alloc((512 - (layer.length % 512)) % 512),
+      Buffer.alloc(1024),
+    ]);
+    const load = await peakRssGrowth(d, () => call(d, 'POST', '/images/load', archive, { 'Content-Type': 'application/x-tar' }, 120_000));
+    assert.match(load.result.body, /exceeds the maximum size of 67108864 bytes/);
+    await assertNothingLeft('the loaded bomb');
+    assert.ok(load.grew < 150 * MiB, `berthd grew by ${(load.grew / MiB).toFixed(0)} MiB loading a gzip bomb`);
+    await assertServing(d, mark, 'gzip bombs');
   });
 });
