@@ -60,9 +60,13 @@ export class ApiServer {
         socket.destroy();
         return;
       }
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify({ message: tooLarge ? 'request headers are too large' : `malformed HTTP request: ${err.message}` }) + '\n';
-      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const [status, message] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? ['431 Request Header Fields Too Large', 'request headers are too large']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['408 Request Timeout', 'the request headers did not arrive in time']
+            : ['400 Bad Request', `malformed HTTP request: ${err.message}`];
+      const body = JSON.stringify({ message }) + '\n';
       socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   }
