@@ -4,9 +4,9 @@
  * the reply helpers (JSON, empty, JSON-lines progress streams, raw streams).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex, Readable } from 'node:stream';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { invalidParameter } from '../errdefs/errdefs.js';
+import { invalidParameter, tooLarge, type EngineError } from '../errdefs/errdefs.js';
 import { errorReply } from './errors.js';
 import { parseFilters, type Filters } from './filters.js';
 import { validateBody, type BodySchema } from './validate.js';
@@ -25,12 +25,14 @@ export class RequestContext {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly params: Record<string, string>,
-    url: URL,
+    query: URLSearchParams,
     /** The API version of this request: from the path prefix, or ours. */
     readonly version: string,
+    /** What the route declared its body to be (Route.body). */
+    private readonly bodyKind: 'json' | 'stream' | undefined,
     readonly hijack?: Hijack,
   ) {
-    this.query = url.searchParams;
+    this.query = query;
   }
 
   param(name: string): string {
@@ -59,11 +61,12 @@ export class RequestContext {
     throw invalidParameter(`invalid boolean value for query parameter ${name}: ${JSON.stringify(v)}`);
   }
 
+  /** A decimal integer (as Go's strconv.Atoi reads it), within the safe integer range. */
   int(name: string): number | undefined {
     const v = this.query.get(name);
     if (v === null || v === '') return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw invalidParameter(`invalid integer value for query parameter ${name}: ${JSON.stringify(v)}`);
+    const n = /^[+-]?\d{1,16}$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) throw invalidParameter(`invalid integer value for query parameter ${name}: ${JSON.stringify(v)}`);
     return n;
   }
 
@@ -71,10 +74,54 @@ export class RequestContext {
     return parseFilters(this.query.get(name));
   }
 
+  /**
+   * The whole request body, at most MAX_JSON_BODY bytes: a larger one is
+   * refused (413) without reading it to its end. Only for small bodies
+   * (JSON); streams (load, import, archive upload) read ctx.req themselves.
+   */
   async bodyBuffer(): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const c of this.req) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
+    if (this.bodyKind !== 'json') throw new Error(`the route of ${this.req.method} ${this.req.url} reads a JSON body but does not declare body: 'json'`);
+    const declared = Number(this.req.headers['content-length'] ?? 0);
+    if (declared > MAX_JSON_BODY) throw bodyTooLarge();
+    // Listeners, not for-await: leaving a for-await loop early would destroy the request and its connection, which still carries the reply.
+    const req = this.req;
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (err: Error | undefined) => {
+        req.off('data', onData).off('end', onEnd).off('error', done).off('close', onClose);
+        if (err) {
+          req.pause();
+          reject(err);
+        } else resolve(Buffer.concat(chunks));
+      };
+      const onData = (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_JSON_BODY) done(bodyTooLarge());
+        else chunks.push(c);
+      };
+      const onEnd = () => done(undefined);
+      const onClose = () => done(new Error('the client closed the connection before the end of the request body'));
+      req.on('data', onData).on('end', onEnd).on('error', done).on('close', onClose);
+    });
+  }
+
+  /**
+   * The body of a streaming route (Route.body 'stream'), unlimited. Consumers
+   * may destroy it when they give up (a bad archive): that must not destroy
+   * the request, whose connection still carries the error reply. A client
+   * that leaves mid-body makes it fail.
+   */
+  bodyStream(): Readable {
+    if (this.bodyKind !== 'stream') throw new Error(`the route of ${this.req.method} ${this.req.url} streams its body but does not declare body: 'stream'`);
+    const req = this.req;
+    const body = new PassThrough();
+    req.pipe(body);
+    req.once('error', (e) => body.destroy(e));
+    req.once('close', () => {
+      if (!req.complete) body.destroy(new Error('the client closed the connection before the end of the request body'));
+    });
+    return body;
   }
 
   /**
@@ -82,18 +129,33 @@ export class RequestContext {
    * `dflt` when given (Docker accepts an absent body on many endpoints).
    */
   async jsonBody<T>(schema: BodySchema<T>, dflt?: T): Promise<T> {
-    const buf = await this.bodyBuffer();
-    if (buf.length === 0 || buf.toString('utf8').trim() === '') {
+    const text = utf8Text(await this.bodyBuffer());
+    if (text.trim() === '') {
       if (dflt !== undefined) return dflt;
       throw invalidParameter('request body is empty: a JSON object is required');
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(buf.toString('utf8'));
-    } catch (e) {
-      throw invalidParameter(`invalid JSON in request body: ${(e as Error).message}`);
-    }
-    return validateBody(schema, value);
+    return validateBody(schema, parseJson(text));
+  }
+
+  /**
+   * Writes a chunk of a streamed reply, waiting while the client's buffer is
+   * full. Resolves false once the client has gone (never waits for a drain
+   * that cannot come).
+   */
+  async write(chunk: Buffer | string): Promise<boolean> {
+    const res = this.res;
+    if (res.destroyed || res.writableEnded) return false;
+    if (res.write(chunk)) return true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+    return !res.destroyed;
   }
 
   json(status: number, body: unknown): void {
@@ -155,6 +217,36 @@ export class RequestContext {
   async sendStream(status: number, type: string, body: Readable): Promise<void> {
     this.res.writeHead(status, { 'Content-Type': type });
     await pipeline(body, this.res);
+  }
+}
+
+/**
+ * The largest JSON request body read (4 MiB). The biggest legitimate ones
+ * (container create with its Env and Cmd) cannot usefully exceed the kernel's
+ * 2 MiB limit on a process's arguments and environment.
+ */
+export const MAX_JSON_BODY = 4 * 1024 * 1024;
+
+function bodyTooLarge(): EngineError {
+  return tooLarge(`request body is too large: JSON bodies are limited to ${MAX_JSON_BODY} bytes`);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body as text; bytes that are not UTF-8 are refused rather than replaced. */
+export function utf8Text(buf: Buffer): string {
+  try {
+    return utf8.decode(buf);
+  } catch {
+    throw invalidParameter('invalid request body: not valid UTF-8');
+  }
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw invalidParameter(`invalid JSON in request body: ${(e as Error).message}`);
   }
 }
 

@@ -12,6 +12,7 @@ const STATUS: Record<ErrorKind, number> = {
   NotFound: 404,
   Conflict: 409,
   NotModified: 304,
+  TooLarge: 413,
   NotImplemented: 501,
   Unavailable: 503,
   Internal: 500,

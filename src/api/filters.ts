@@ -17,8 +17,8 @@ export function parseFilters(raw: string | null | undefined): Filters {
   }
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw invalidParameter(`invalid filter: ${raw} is not a JSON object`);
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    if (Array.isArray(v)) out.set(k, v.map(String));
-    else if (v && typeof v === 'object') out.set(k, Object.keys(v as Record<string, unknown>));
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out.set(k, v);
+    else if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'boolean')) out.set(k, Object.keys(v));
     else throw invalidParameter(`invalid filter '${k}': values must be a list of strings`);
   }
   return out;

@@ -52,6 +52,7 @@ export function hijack(ctx: RequestContext, tty: boolean, leftover?: Buffer): Hi
       onInput: (cb) => {
         if (leftover?.length) cb(leftover);
         socket.on('data', cb);
+        socket.resume(); // the exec start body was read with the socket paused after it
       },
       onInputEnd: (cb) => inputEnd.push(cb),
       onClose: (cb) => (closed ? cb() : closeCbs.push(cb)),

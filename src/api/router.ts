@@ -4,6 +4,7 @@
  * slashes: `/images/localhost:5000/a/b:t/json`). First match wins, so routes
  * with a fixed suffix are declared before their greedy siblings.
  */
+import { invalidParameter } from '../errdefs/errdefs.js';
 import type { RequestContext } from './context.js';
 
 export type Handler = (ctx: RequestContext) => Promise<void> | void;
@@ -14,6 +15,12 @@ export interface Route {
   handler: Handler;
   /** The handler takes over the connection (attach, exec start). */
   hijack?: boolean;
+  /**
+   * What the request body is: JSON read whole (ctx.jsonBody, at most
+   * MAX_JSON_BODY bytes), or a stream the handler passes on unread and
+   * unlimited (load, import, archive upload). Without it the body is not read.
+   */
+  body?: 'json' | 'stream';
 }
 
 interface Compiled extends Route {
@@ -52,10 +59,18 @@ export class Router {
       }
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
-        params[n] = decodeURIComponent(m[i + 1]!);
+        params[n] = decodePathParam(m[i + 1]!);
       });
       return { route: r, params };
     }
     return allowed.length ? { allowed } : undefined;
+  }
+}
+
+function decodePathParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalidParameter(`invalid URL escape in path segment ${JSON.stringify(raw.slice(0, 200))}: use %XX escapes of UTF-8 bytes`);
   }
 }

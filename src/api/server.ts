@@ -14,7 +14,7 @@ import { promises as fs, existsSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { notFound, invalidParameter, EngineError } from '../errdefs/errdefs.js';
+import { errnoCode, messageOf, notFound, invalidParameter, EngineError } from '../errdefs/errdefs.js';
 import type { Logger } from '../util/log.js';
 import { RequestContext } from './context.js';
 import { errorReply } from './errors.js';
@@ -40,6 +40,11 @@ export class ApiServer {
     this.server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
       void this.dispatch(req, res);
     });
+    // Every connection keeps an error listener for its whole life. Node's own
+    // goes away when a request upgrades (attach, exec start), and a write to a
+    // client that has gone then fails with EPIPE: without a listener, that
+    // 'error' event would end the daemon.
+    this.server.on('connection', (socket: net.Socket) => socket.on('error', (err) => this.connectionError(err)));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const res = new http.ServerResponse(req);
       res.assignSocket(socket as net.Socket);
@@ -49,10 +54,31 @@ export class ApiServer {
       });
       void this.dispatch(req, res, { socket, head });
     });
-    this.server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    // Requests Node cannot parse: a JSON message like every other error, then the connection closes.
+    this.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const [status, message] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? ['431 Request Header Fields Too Large', 'request headers are too large']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['408 Request Timeout', 'the request headers did not arrive in time']
+            : ['400 Bad Request', `malformed HTTP request: ${err.message}`];
+      const body = JSON.stringify({ message }) + '\n';
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
+  }
+
+  /** A client that goes away makes reads and writes fail: expected, not worth more than a debug line. */
+  private connectionError(err: Error): void {
+    const code = errnoCode(err);
+    if (code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED') {
+      this.opts.log.debug('client connection closed', { err: code });
+    } else {
+      this.opts.log.warn('client connection failed', { err: err.stack ?? err.message });
+    }
   }
 
   async listen(): Promise<void> {
@@ -87,10 +113,10 @@ export class ApiServer {
     res.setHeader('Docker-Experimental', 'false');
     res.setHeader('Ostype', 'linux');
     res.setHeader('Server', this.opts.serverHeader);
-    const url = new URL(req.url ?? '/', 'http://berth');
-    let path = url.pathname;
     let version = API_VERSION;
     try {
+      const target = parseTarget(req.url ?? '/');
+      let path = target.path;
       const m = VERSION_PREFIX.exec(path);
       if (m) {
         version = m[1]!;
@@ -108,10 +134,17 @@ export class ApiServer {
       const found = this.router.match(method, path);
       if (!found) throw notFound('page not found');
       if ('allowed' in found) throw new EngineError('InvalidParameter', `method ${method} not allowed on ${path}`);
-      const ctx = new RequestContext(req, res, found.params, url, version, found.route.hijack ? hijack : undefined);
+      const ctx = new RequestContext(req, res, found.params, target.query, version, found.route.body, found.route.hijack ? hijack : undefined);
       await found.route.handler(ctx);
     } catch (err) {
-      this.replyError(req, res, err);
+      // Node detaches the socket from a request whose reply is complete: no socket, nobody to answer either.
+      const socket = (req.socket ?? res.socket) as net.Socket | null;
+      if (!socket || socket.destroyed) {
+        // The client went away (mid-body, mid-stream): nobody to answer, nothing wrong here.
+        this.opts.log.debug('client went away', { method: req.method, url: req.url, err: messageOf(err) });
+      } else {
+        this.replyError(req, res, err);
+      }
     } finally {
       if (this.opts.log.debugEnabled) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -134,9 +167,31 @@ export class ApiServer {
       return;
     }
     const body = JSON.stringify({ message }) + '\n';
+    if (!req.complete) {
+      // A body not read to its end (over a limit, a bad archive) is not read on: the connection
+      // closes after the reply. Until then what still arrives is discarded, so that a client
+      // busy sending can still read the reply (a close with unread data resets the connection).
+      res.setHeader('Connection', 'close');
+      req.resume();
+    }
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
+}
+
+/**
+ * The request target: origin-form only (`/path?query`), as a unix-socket API
+ * gets. The path stays percent-encoded (routes decode their parameters); the
+ * query must use valid escapes, as Go's url.ParseQuery demands.
+ */
+function parseTarget(raw: string): { path: string; query: URLSearchParams } {
+  if (!raw.startsWith('/')) throw invalidParameter(`invalid request target ${JSON.stringify(raw.slice(0, 200))}: expected a path starting with /`);
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const query = q < 0 ? '' : raw.slice(q + 1);
+  const bad = /%(?![0-9a-fA-F]{2})/.exec(query);
+  if (bad) throw invalidParameter(`invalid URL escape ${JSON.stringify(query.slice(bad.index, bad.index + 3))} in the query`);
+  return { path, query: new URLSearchParams(query) };
 }
 
 function socketInUse(path: string): Promise<boolean> {

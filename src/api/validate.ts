@@ -16,7 +16,20 @@ export function bodySchema<T>(schema: Record<string, unknown>): BodySchema<T> {
   return { schema };
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
+/**
+ * Schemas of Go's integer types: a JSON number outside the type is refused,
+ * as Go's decoder refuses it (dockerd answers 400), rather than reaching the
+ * engine as 1e30. `goType` names the type in the message.
+ */
+const goInt = (goType: string, minimum: number, maximum: number) => ({ type: 'integer', minimum, maximum, goType });
+export const INT64 = goInt('int64', -(2 ** 63), 2 ** 63 - 1);
+export const INT32 = goInt('int32', -(2 ** 31), 2 ** 31 - 1);
+export const UINT16 = goInt('uint16', 0, 2 ** 16 - 1);
+export const UINT32 = goInt('uint32', 0, 2 ** 32 - 1);
+export const UINT64 = goInt('uint64', 0, 2 ** 64 - 1);
+export const nullable = (s: Record<string, unknown>): Record<string, unknown> => ({ ...s, type: [s['type'], 'null'] });
+
+const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
@@ -32,8 +45,20 @@ export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
 function describe(errors: ErrorObject[]): string {
   const e = errors[0];
   if (!e) return 'does not match the expected shape';
-  const where = e.instancePath ? e.instancePath.slice(1).replaceAll('/', '.') : 'body';
-  if (e.keyword === 'type') return `${where} must be of type ${String(e.params['type'])}`;
+  // A JSON pointer: segments separated by "/", with "~1" for "/" and "~0" for "~" inside them.
+  const where = e.instancePath
+    ? e.instancePath
+        .slice(1)
+        .split('/')
+        .map((seg) => seg.replaceAll('~1', '/').replaceAll('~0', '~'))
+        .join('.')
+    : 'body';
+  if (e.keyword === 'type') {
+    const t = e.params['type'];
+    return `${where} must be of type ${Array.isArray(t) ? t.join(' or ') : String(t)}`;
+  }
+  const goType = (e.parentSchema as { goType?: string } | undefined)?.goType;
+  if (goType && (e.keyword === 'minimum' || e.keyword === 'maximum')) return `${where} is out of range for ${goType}: ${String(e.data)}`;
   if (e.keyword === 'enum') return `${where} must be one of ${(e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
   return `${where} ${e.message ?? 'is invalid'}`;
 }

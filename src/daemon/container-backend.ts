@@ -43,9 +43,10 @@ import { run } from '../sys/exec.js';
 import { cgroupUsage, netDevOf, systemCpuNs } from '../sys/cgroups.js';
 import { mountAll, unmount } from '../sys/mount.js';
 import { commitContainer } from './commit.js';
-import { CREATE_SCHEMA, specFromRequest, wireInspect, wireSummary } from './container-convert.js';
+import { COMMIT_CONFIG_SCHEMA, CREATE_SCHEMA, specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { containerRuntimeMountpoints, withRootfs } from './container-files.js';
 import { parseTimestamp } from './filter-util.js';
+import { filterMatcher } from '../util/re2.js';
 
 /** What networking (and later volumes) tell about a container; the network subsystem provides it. */
 export interface ContainerViews {
@@ -60,6 +61,7 @@ const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exi
 
 export class DaemonContainerBackend implements ContainerBackend {
   readonly createSchema = CREATE_SCHEMA;
+  readonly commitSchema = COMMIT_CONFIG_SCHEMA;
 
   constructor(
     private readonly svc: ContainerService,
@@ -83,13 +85,15 @@ export class DaemonContainerBackend implements ContainerBackend {
     const createdOf = (ref: string) => Date.parse(this.rec(ref).created);
     const before = f.get('before')?.map(createdOf);
     const since = f.get('since')?.map(createdOf);
+    // dockerd's regexp filter (Go syntax), matched in linear time under one budget for the request.
+    const nameMatch = f.has('name') ? filterMatcher(f.get('name')!) : undefined;
     let recs = this.svc.store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (b.id < a.id ? -1 : 1));
     const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited');
     recs = recs.filter((r) => {
       const st = r.state.status;
       if (!all && st !== 'running' && st !== 'paused' && st !== 'restarting') return false;
       if (f.has('id') && !f.get('id')!.some((p) => r.id.startsWith(p))) return false;
-      if (f.has('name') && !f.get('name')!.some((p) => new RegExp(p).test(r.name))) return false;
+      if (nameMatch && !nameMatch(r.name)) return false;
       if (!matchLabels(f, r.spec.labels)) return false;
       if (f.has('status') && !f.get('status')!.includes(st)) return false;
       if (f.has('exited') && !(st === 'exited' && f.get('exited')!.map(Number).includes(r.state.exitCode))) return false;

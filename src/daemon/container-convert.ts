@@ -16,81 +16,178 @@ import type {
   MountPoint,
   PortMap,
 } from '../api/types/containers.js';
-import { bodySchema } from '../api/validate.js';
+import { bodySchema, INT64, nullable, UINT16, UINT32 } from '../api/validate.js';
 import { statusText } from '../container/status.js';
 import type { BindSpec, ContainerRecord, ContainerSpec, MountRequest, RestartPolicyName } from '../container/types.js';
 import type { ImageConfigFile } from '../image/oci.js';
 
-const strArr = { type: ['array', 'null'], items: { type: 'string' } };
-const strOrArr = { anyOf: [{ type: 'string' }, strArr] };
-const strMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
-const int = { type: 'integer' };
-const intOrNull = { type: ['integer', 'null'] };
+const str = { type: 'string' };
+const bool = { type: 'boolean' };
+const strArr = { type: ['array', 'null'], items: str };
+const strOrArr = { anyOf: [str, strArr] };
+const strMap = { type: ['object', 'null'], additionalProperties: str };
+/** Docker's map[string]struct{} (ExposedPorts, Volumes): values are objects (or null). */
+const setMap = { type: ['object', 'null'], additionalProperties: { type: ['object', 'null'] } };
+const obj = (properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ type: ['object', 'null'], properties, ...extra });
+const int64OrNull = nullable(INT64);
 
-/** The create body's schema: types of the fields berth reads. */
+const ENDPOINT_SETTINGS = obj({
+  IPAMConfig: obj({ IPv4Address: str, IPv6Address: str, LinkLocalIPs: strArr }),
+  Links: strArr,
+  Aliases: strArr,
+  DNSNames: strArr,
+  MacAddress: str,
+  DriverOpts: strMap,
+  GwPriority: INT64,
+  NetworkID: str,
+  EndpointID: str,
+  Gateway: str,
+  IPAddress: str,
+});
+
+/** The fields of a container Config (create bodies, and commit's config). */
+const CONFIG_PROPERTIES = {
+  Hostname: str,
+  Domainname: str,
+  User: str,
+  AttachStdin: bool,
+  AttachStdout: bool,
+  AttachStderr: bool,
+  Tty: bool,
+  OpenStdin: bool,
+  StdinOnce: bool,
+  Env: strArr,
+  Cmd: strOrArr,
+  Entrypoint: strOrArr,
+  Shell: strOrArr,
+  Image: str,
+  WorkingDir: str,
+  MacAddress: str,
+  NetworkDisabled: bool,
+  Labels: strMap,
+  StopSignal: { type: ['string', 'null'] },
+  StopTimeout: int64OrNull,
+  ExposedPorts: setMap,
+  Volumes: setMap,
+  Healthcheck: obj({ Test: strArr, Interval: INT64, Timeout: INT64, StartPeriod: INT64, StartInterval: INT64, Retries: INT64 }),
+};
+
+/** Commit's optional config: checked for types (Docker decodes it into a Config). */
+export const COMMIT_CONFIG_SCHEMA = bodySchema<Record<string, unknown>>({ type: 'object', properties: CONFIG_PROPERTIES });
+
+/**
+ * The create body's schema: the type of every field berth reads, with Go's
+ * integer ranges (dockerd's decoder refuses what does not fit its struct).
+ * Unknown fields pass, as in Go.
+ */
 export const CREATE_SCHEMA = bodySchema<ContainerCreateRequest>({
   type: 'object',
   properties: {
-    Hostname: { type: 'string' },
-    Domainname: { type: 'string' },
-    User: { type: 'string' },
-    AttachStdin: { type: 'boolean' },
-    AttachStdout: { type: 'boolean' },
-    AttachStderr: { type: 'boolean' },
-    Tty: { type: 'boolean' },
-    OpenStdin: { type: 'boolean' },
-    StdinOnce: { type: 'boolean' },
-    Env: strArr,
-    Cmd: strOrArr,
-    Entrypoint: strOrArr,
-    Image: { type: 'string' },
-    WorkingDir: { type: 'string' },
-    Labels: strMap,
-    StopSignal: { type: ['string', 'null'] },
-    StopTimeout: intOrNull,
-    ExposedPorts: { type: ['object', 'null'] },
-    Volumes: { type: ['object', 'null'] },
-    HostConfig: {
-      type: ['object', 'null'],
-      properties: {
-        Binds: strArr,
-        NetworkMode: { type: 'string' },
-        PortBindings: { type: ['object', 'null'] },
-        RestartPolicy: { type: ['object', 'null'], properties: { Name: { type: 'string' }, MaximumRetryCount: int } },
-        AutoRemove: { type: 'boolean' },
-        Memory: int,
-        MemorySwap: int,
-        MemoryReservation: int,
-        NanoCpus: int,
-        CpuShares: int,
-        CpuQuota: int,
-        CpuPeriod: int,
-        PidsLimit: intOrNull,
-        CapAdd: strArr,
-        CapDrop: strArr,
-        Privileged: { type: 'boolean' },
-        ReadonlyRootfs: { type: 'boolean' },
-        SecurityOpt: strArr,
-        Tmpfs: strMap,
-        Dns: strArr,
-        DnsSearch: strArr,
-        DnsOptions: strArr,
-        ExtraHosts: strArr,
-        Links: strArr,
-        VolumesFrom: strArr,
-        Mounts: { type: ['array', 'null'], items: { type: 'object', required: ['Target'], properties: { Target: { type: 'string' }, Source: { type: 'string' }, Type: { type: 'string' } } } },
-        Ulimits: { type: ['array', 'null'], items: { type: 'object', properties: { Name: { type: 'string' }, Soft: int, Hard: int } } },
-        ShmSize: int,
-        Sysctls: strMap,
-        OomScoreAdj: int,
-        ConsoleSize: { type: ['array', 'null'], items: int },
-        LogConfig: { type: ['object', 'null'], properties: { Type: { type: 'string' }, Config: strMap } },
+    ...CONFIG_PROPERTIES,
+    NetworkingConfig: obj({ EndpointsConfig: { type: ['object', 'null'], additionalProperties: ENDPOINT_SETTINGS } }),
+    HostConfig: obj({
+      Binds: strArr,
+      NetworkMode: str,
+      PortBindings: { type: ['object', 'null'], additionalProperties: { type: ['array', 'null'], items: obj({ HostIp: str, HostPort: str }) } },
+      RestartPolicy: obj({ Name: str, MaximumRetryCount: INT64 }),
+      AutoRemove: bool,
+      VolumesFrom: strArr,
+      PublishAllPorts: bool,
+      Annotations: strMap,
+      LogConfig: obj({ Type: str, Config: strMap }),
+      Memory: INT64,
+      MemorySwap: INT64,
+      MemoryReservation: INT64,
+      MemorySwappiness: int64OrNull,
+      OomKillDisable: { type: ['boolean', 'null'] },
+      NanoCpus: INT64,
+      CpuShares: INT64,
+      CpuQuota: INT64,
+      CpuPeriod: INT64,
+      CpusetCpus: str,
+      CpusetMems: str,
+      PidsLimit: int64OrNull,
+      BlkioWeight: UINT16,
+      CapAdd: strArr,
+      CapDrop: strArr,
+      Privileged: bool,
+      ReadonlyRootfs: bool,
+      SecurityOpt: strArr,
+      Init: { type: ['boolean', 'null'] },
+      PidMode: str,
+      IpcMode: str,
+      UTSMode: str,
+      CgroupnsMode: str,
+      Runtime: str,
+      GroupAdd: strArr,
+      Tmpfs: strMap,
+      Dns: strArr,
+      DnsSearch: strArr,
+      DnsOptions: strArr,
+      ExtraHosts: strArr,
+      Links: strArr,
+      Devices: { type: ['array', 'null'], items: obj({ PathOnHost: str, PathInContainer: str, CgroupPermissions: str }) },
+      Mounts: {
+        type: ['array', 'null'],
+        items: {
+          type: 'object',
+          required: ['Target'],
+          properties: {
+            Target: str,
+            Source: str,
+            Type: str,
+            ReadOnly: bool,
+            BindOptions: obj({ Propagation: str }),
+            VolumeOptions: obj({ NoCopy: bool, Labels: strMap, DriverConfig: obj({ Name: str, Options: strMap }) }),
+            TmpfsOptions: obj({ SizeBytes: INT64, Mode: UINT32 }),
+          },
+        },
       },
-    },
+      Ulimits: { type: ['array', 'null'], items: obj({ Name: str, Soft: INT64, Hard: INT64 }) },
+      ShmSize: INT64,
+      Sysctls: strMap,
+      OomScoreAdj: INT64,
+      ConsoleSize: { type: ['array', 'null'], maxItems: 2, items: UINT16 },
+    }),
   },
 });
 
 const DURATION_NS = 1e9;
+
+/** A port or range ("80", "8000-8010") of 16-bit numbers, low to high (nat.ParsePortRange). */
+function portRangeOk(s: string): boolean {
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
+  if (!m) return false;
+  const lo = Number(m[1]);
+  const hi = m[2] === undefined ? lo : Number(m[2]);
+  return hi <= 65535 && lo <= hi;
+}
+
+/** Container ports (`port[/proto]`) and host ports, checked before anything is made (dockerd's verifyContainerSettings). */
+function checkPorts(req: ContainerCreateRequest, h: HostConfig): void {
+  const containerPort = (key: string) => {
+    const [port = '', proto = 'tcp', ...rest] = key.split('/');
+    if (!portRangeOk(port) || !['tcp', 'udp', 'sctp'].includes(proto) || rest.length) throw invalidParameter(`invalid port specification: ${JSON.stringify(key)}`);
+  };
+  for (const key of Object.keys(req.ExposedPorts ?? {})) containerPort(key);
+  for (const [key, list] of Object.entries(h.PortBindings ?? {})) {
+    containerPort(key);
+    for (const b of list ?? []) {
+      if (b && b.HostPort && !portRangeOk(b.HostPort)) throw invalidParameter(`invalid port specification: ${JSON.stringify(b.HostPort)}`);
+    }
+  }
+}
+
+/** dockerd's limits on health check settings (durations in nanoseconds; 0 means the default). */
+function checkHealthcheck(hc: ContainerCreateRequest['Healthcheck']): void {
+  if (!hc) return;
+  const MIN_NS = 1e6;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod'] as const) {
+    const v = hc[k] ?? 0;
+    if (v !== 0 && v < MIN_NS) throw invalidParameter(`${k} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((hc.Retries ?? 0) < 0) throw invalidParameter('Retries in Healthcheck cannot be negative');
+}
 
 function asList(v: string[] | string | null | undefined): string[] | null {
   if (v === undefined || v === null) return null;
@@ -180,6 +277,8 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
     hostname = hostname.slice(0, i);
   }
   if (hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(hostname)) throw invalidParameter(`invalid hostname format: ${hostname}`);
+  checkPorts(req, h);
+  checkHealthcheck(req.Healthcheck);
   const rp = restartPolicy(h);
   if (h.AutoRemove && rp.name !== 'no') throw invalidParameter("can't create 'AutoRemove' container with restart policy");
   const memory = h.Memory ?? 0;

@@ -11,8 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ApiServer } from '../api/server.js';
-import { imageRoutes } from '../api/routes/images.js';
-import { containerRoutes } from '../api/routes/containers.js';
 import { ContainerPaths } from '../container/paths.js';
 import { ContainerService } from '../container/service.js';
 import { ContainerStore } from '../container/store.js';
@@ -20,22 +18,19 @@ import { Runc } from '../runtime/oci/runc.js';
 import { DaemonContainerBackend } from './container-backend.js';
 import { ExecService } from '../container/exec.js';
 import { HealthChecker } from '../container/health.js';
-import { execRoutes } from '../api/routes/exec.js';
 import { DaemonExecBackend } from './exec-backend.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 import { capabilityBoundingMask } from '../sys/host.js';
 import { conflict } from '../errdefs/errdefs.js';
-import { eventRoutes } from '../api/routes/events.js';
 import { VolumeService } from '../volume/service.js';
-import { volumeRoutes, toWireVolume } from '../api/routes/volumes.js';
+import { toWireVolume } from '../api/routes/volumes.js';
+import { apiRoutes } from '../api/routes/index.js';
 import { API_VERSION } from '../api/version.js';
 import { ContainerMounts } from './container-mounts.js';
 import { NetworkService } from '../network/service.js';
 import { forwardCompatChain } from '../network/firewall.js';
 import { ContainerNetworking } from './container-network.js';
-import { networkRoutes } from '../api/routes/networks.js';
 import { EventBus } from '../events/bus.js';
-import { systemRoutes } from '../api/routes/system.js';
 import { ContentStore } from '../image/content-store.js';
 import { ImageService } from '../image/image-service.js';
 import { OverlaySnapshotter } from '../snapshot/overlay.js';
@@ -46,8 +41,8 @@ import { BERTH_VERSION } from './build-info.js';
 import { DaemonImageBackend } from './image-backend.js';
 import { DaemonSystemBackend } from './system-backend.js';
 import { DEFAULT_CERTS_DIR, RegistryService, type RegistrySettings } from '../image/registry/service.js';
-import { registryRoutes } from '../api/routes/registry.js';
 import { DaemonRegistryBackend } from './registry-backend.js';
+import type { LayerLimits } from '../image/unpack.js';
 
 /** The default bridge's name (`--bridge-name`): its daemon keeps the plain firewall names. */
 export const DEFAULT_BRIDGE = 'berth0';
@@ -61,6 +56,8 @@ export interface DaemonConfig {
   bridgeSubnet?: string;
   bridgeName: string;
   debug: boolean;
+  /** What one image layer may hold (--max-layer-size, --max-layer-entries); defaults when absent. */
+  layerLimits?: LayerLimits;
 }
 
 /** The first-level dirs of --root and --exec-root. */
@@ -89,7 +86,7 @@ export class Daemon {
     const events = new EventBus();
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
     const content = new ContentStore(join(cfg.root, 'content'));
-    const images = await ImageService.open(cfg.root, content, snapshots, log);
+    const images = await ImageService.open(cfg.root, content, snapshots, log, cfg.layerLimits);
     // --- registries (issue 7) ---
     const registrySettings = cfg.registry ?? { mirrors: [], insecure: [], certsDir: DEFAULT_CERTS_DIR };
     // Tests point Docker Hub at a local address so that no test traffic leaves the machine.
@@ -218,22 +215,22 @@ export class Daemon {
       socketPath: cfg.socket,
       log,
       serverHeader: `Docker/${BERTH_VERSION} (linux)`,
-      routes: [
-        ...systemRoutes(system),
-        ...imageRoutes(imageBackend),
-        ...registryRoutes(registryBackend),
-        ...containerRoutes(containerBackend),
-        ...execRoutes(new DaemonExecBackend(execs)),
-        ...eventRoutes(events),
-        ...networkRoutes(networking.backend()),
-        ...volumeRoutes({
+      routes: apiRoutes({
+        system,
+        images: imageBackend,
+        registry: registryBackend,
+        containers: containerBackend,
+        exec: new DaemonExecBackend(execs),
+        events,
+        networks: networking.backend(),
+        volumes: {
           list: (filters) => volumes.list({ filters, usersOf: mounts.usersOf }),
           get: (name) => volumes.get(name),
           create: (req) => volumes.create(req),
           remove: (name, o) => volumes.remove(name, o, mounts.usersOf),
           prune: (filters) => volumes.prune({ filters, usersOf: mounts.usersOf }),
-        }),
-      ],
+        },
+      }),
     });
     await server.listen();
     log.info('berthd is serving the API', { socket: cfg.socket, root: cfg.root, version: BERTH_VERSION });

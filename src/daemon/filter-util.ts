@@ -17,23 +17,3 @@ export function parseTimestamp(v: string, now = Date.now()): number {
   if (Number.isNaN(t)) throw invalidParameter(`invalid timestamp value ${JSON.stringify(v)}: use a Unix timestamp, an RFC 3339 date, or a duration such as 10m`);
   return t;
 }
-
-/** Go's path.Match: `*` and `?` do not cross `/`; `[...]` classes. */
-export function globMatch(pattern: string, s: string): boolean {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 1);
-      if (end < 0) return false;
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith('^')) cls = '^' + cls.slice(1);
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < pattern.length) re += '\\' + pattern[++i];
-    else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(re + '$').test(s);
-}

@@ -15,7 +15,8 @@ import type { ImageService, ImageView } from '../image/image-service.js';
 import { importTarball } from '../image/import.js';
 import type { ContainerDefaults } from '../image/oci.js';
 import { parseNormalizedNamed, parseRepositoryTag, type Reference } from '../image/reference.js';
-import { globMatch, parseTimestamp } from './filter-util.js';
+import { parseTimestamp } from './filter-util.js';
+import { DEFAULT_BUDGET, globMatcher } from '../util/re2.js';
 import type { EventBus } from '../events/bus.js';
 
 const LIST_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
@@ -41,6 +42,9 @@ export class DaemonImageBackend implements ImageBackend {
     const since = f.get('since')?.map((n) => created(this.svc.view(this.svc.resolve(n))));
     const until = f.get('until')?.map((t) => parseTimestamp(t));
     const refPatterns = f.get('reference');
+    // One budget for every glob of the request: a hostile pattern cannot cost more than one match.
+    const budget = { left: DEFAULT_BUDGET };
+    const refGlobs = refPatterns?.map((p) => globMatcher(p, budget));
     const out: { view: ImageView; refs: Reference[] }[] = [];
     for (const v of this.svc.list()) {
       if (!matchLabels(f, v.config.config?.Labels)) continue;
@@ -49,7 +53,7 @@ export class DaemonImageBackend implements ImageBackend {
       if (since && !since.every((s) => c > s)) continue;
       if (until && !until.every((u) => c <= u)) continue;
       // As moby: the reference filter narrows an image's own tags and digests too.
-      const refs = refPatterns ? v.refs.filter((r) => refPatterns.some((p) => refMatches(p, r.familiarName(), r.tag))) : v.refs;
+      const refs = refGlobs ? v.refs.filter((r) => refGlobs.some((g) => g(r.familiarName()) || (r.tag !== undefined && g(`${r.familiarName()}:${r.tag}`)))) : v.refs;
       if (refs.length === 0) {
         if (refPatterns || dangling === false) continue;
         if (!opts.all && this.svc.children(v.record.id).length > 0) continue;
@@ -228,12 +232,6 @@ export class DaemonImageBackend implements ImageBackend {
 
 function created(v: ImageView): number {
   return v.config.created ? Date.parse(v.config.created) : 0;
-}
-
-/** Docker's reference filter: a glob on the familiar name, or on name:tag. */
-function refMatches(pattern: string, name: string, tag: string | undefined): boolean {
-  if (globMatch(pattern, name)) return true;
-  return tag !== undefined && globMatch(pattern, `${name}:${tag}`);
 }
 
 /** Image defaults in the full container-config shape Docker shows. */

@@ -9,11 +9,26 @@ import { createLogger, type Logger } from '../util/log.js';
 import { BERTH_VERSION } from './build-info.js';
 import { DEFAULT_BRIDGE, Daemon, type DaemonConfig } from './daemon.js';
 import { DEFAULT_CERTS_DIR, parseRegistrySettings, type RegistrySettings } from '../image/registry/service.js';
+import { DEFAULT_MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_ENTRIES } from '../image/unpack.js';
 
 /** Registry flags, checked now so that a bad one stops berthd before it starts. */
 function checkedRegistrySettings(r: RegistrySettings): RegistrySettings {
   parseRegistrySettings(r);
   return r;
+}
+
+/** A size as Docker's RAMInBytes reads it: bytes, or a binary k/m/g/t suffix (optionally with b). */
+function sizeInBytes(flag: string, v: string): number {
+  const m = /^(\d+)(?:([kmgt])b?|b)?$/i.exec(v.trim());
+  const n = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] ?? ' ').toLowerCase()) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`invalid ${flag} ${JSON.stringify(v)}: use a number of bytes, optionally with k, m, g or t`);
+  return n;
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`invalid ${flag} ${JSON.stringify(v)}: use a positive whole number`);
+  return n;
 }
 
 const USAGE = `Usage:  berthd [OPTIONS]
@@ -34,6 +49,9 @@ Options:
       --certs-dir DIR        Per-registry certificates: DIR/<host[:port]>/*.crt
                              (CAs), *.cert + *.key (client) (default
                              "/etc/docker/certs.d")
+      --max-layer-size SIZE  Largest unpacked image layer (sum of its files;
+                             bytes, or with k, m, g, t) (default 64g)
+      --max-layer-entries N  Most entries in one image layer (default 1000000)
   -D, --debug                Debug logging, with per-request timings
   -v, --version              Print the version and exit
   -h, --help                 Print this help and exit
@@ -51,6 +69,8 @@ function parse(argv: string[]): DaemonConfig | undefined {
       'registry-mirror': { type: 'string', multiple: true, default: [] },
       'insecure-registry': { type: 'string', multiple: true, default: [] },
       'certs-dir': { type: 'string', default: DEFAULT_CERTS_DIR },
+      'max-layer-size': { type: 'string' },
+      'max-layer-entries': { type: 'string' },
       debug: { type: 'boolean', short: 'D', default: false },
       version: { type: 'boolean', short: 'v', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -73,6 +93,10 @@ function parse(argv: string[]): DaemonConfig | undefined {
     ...(values['bridge-subnet'] ? { bridgeSubnet: values['bridge-subnet'] } : {}),
     bridgeName: values['bridge-name']!,
     debug: values.debug!,
+    layerLimits: {
+      maxBytes: values['max-layer-size'] === undefined ? DEFAULT_MAX_LAYER_BYTES : sizeInBytes('--max-layer-size', values['max-layer-size']),
+      maxEntries: values['max-layer-entries'] === undefined ? DEFAULT_MAX_LAYER_ENTRIES : positiveInt('--max-layer-entries', values['max-layer-entries']),
+    },
     registry: checkedRegistrySettings({
       mirrors: values['registry-mirror'] ?? [],
       insecure: values['insecure-registry'] ?? [],

@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'Unavailable'
   | 'NotImplemented'
   | 'NotModified'
+  | 'TooLarge'
   | 'Internal';
 
 export class EngineError extends Error {
@@ -38,6 +39,8 @@ export const unavailable = (msg: string, cause?: unknown): EngineError =>
 export const notImplemented = (msg: string, cause?: unknown): EngineError =>
   new EngineError('NotImplemented', msg, { cause });
 export const notModified = (msg: string): EngineError => new EngineError('NotModified', msg);
+/** A request (body) over a limit: 413, and the connection is closed rather than read to its end. */
+export const tooLarge = (msg: string): EngineError => new EngineError('TooLarge', msg);
 export const internal = (msg: string, cause?: unknown): EngineError => new EngineError('Internal', msg, { cause });
 
 export function isKind(err: unknown, kind: ErrorKind): boolean {

@@ -27,8 +27,16 @@ import { MediaType, isGzipMediaType, isZstdMediaType, type Descriptor, type Imag
 import { parseDockerRef, parseNormalizedNamed, type Reference } from './reference.js';
 import { createGunzip } from 'node:zlib';
 
-/** Files up to this size are kept in memory while reading an archive. */
+/** Files up to this size are kept in memory while reading an archive (JSON metadata, small layers)… */
 const SMALL_FILE = 1 << 20;
+/** …while they add up to at most this; the rest go to the content store, so memory stays flat. */
+const IN_MEMORY_BUDGET = 64 << 20;
+/**
+ * Entries a load archive may have. A docker save archive has a few per image
+ * layer; more is an archive made to exhaust the daemon (each entry costs a
+ * little state until the archive is read).
+ */
+export const MAX_ARCHIVE_ENTRIES = 100_000;
 
 interface ArchiveFile {
   /** In memory (small files) or a blob in the content store. */
@@ -69,19 +77,20 @@ export async function loadArchive(svc: ImageService, input: Readable, ev: LoadEv
       if (!f) throw invalidParameter(`invalid archive: ${p} is listed but not present`);
       return f;
     };
-    const readJson = <T>(p: string): { value: T; bytes: Buffer } => {
+    const readJson = async <T>(p: string): Promise<{ value: T; bytes: Buffer }> => {
       const f = resolve(p);
-      if (!f.data) throw invalidParameter(`invalid archive: ${p} is too large to be JSON metadata`);
+      const data = f.data ?? (f.blob && f.blob.size <= SMALL_FILE ? await svc.content.read(f.blob.digest) : undefined);
+      if (!data) throw invalidParameter(`invalid archive: ${p} is too large to be JSON metadata`);
       try {
-        return { value: JSON.parse(f.data.toString('utf8')) as T, bytes: f.data };
+        return { value: JSON.parse(data.toString('utf8')) as T, bytes: data };
       } catch {
         throw invalidParameter(`invalid archive: ${p} is not valid JSON`);
       }
     };
     const entries = files.has('manifest.json')
-      ? readJson<DockerManifestEntry[]>('manifest.json').value
+      ? (await readJson<DockerManifestEntry[]>('manifest.json')).value
       : files.has('index.json')
-        ? ociEntries(readJson, readJson<Index>('index.json').value)
+        ? await ociEntries(readJson, (await readJson<Index>('index.json')).value)
         : undefined;
     if (!entries) {
       throw invalidParameter('invalid archive: no manifest.json or index.json found (is this the output of docker save?)');
@@ -90,7 +99,7 @@ export async function loadArchive(svc: ImageService, input: Readable, ev: LoadEv
     const result: LoadResult = { images: [] };
     const parents: { id: string; parent: string }[] = [];
     for (const e of entries) {
-      const { value: config, bytes } = readJson<ImageConfigFile>(e.Config);
+      const { value: config, bytes } = await readJson<ImageConfigFile>(e.Config);
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== e.Layers.length) {
         throw invalidParameter(`invalid archive: image ${e.Config} lists ${e.Layers.length} layers but its config has ${diffIds.length}`);
@@ -99,7 +108,11 @@ export async function loadArchive(svc: ImageService, input: Readable, ev: LoadEv
       for (let i = 0; i < e.Layers.length; i++) {
         const parent = layers[i - 1]?.chainID;
         const f = resolve(e.Layers[i]!);
-        const stored = f.blob ?? (await svc.content.put(f.data!));
+        let stored = f.blob;
+        if (!stored) {
+          stored = await svc.content.put(f.data!);
+          written.push(stored.digest); // removed at the end unless an image took it
+        }
         const mediaType = await layerMediaType(svc, stored.digest, diffIds[i]!);
         const desc: Descriptor = { mediaType, digest: stored.digest, size: stored.size };
         const have = existingLayer(svc.snapshots, chainIdOf(parent, diffIds[i]!), desc);
@@ -155,24 +168,25 @@ async function layerMediaType(svc: ImageService, digest: string, diffId: string)
 }
 
 /** Entries equivalent to manifest.json, from an OCI index (one per manifest, nested indexes followed for this platform). */
-function ociEntries(readJson: <T>(p: string) => { value: T }, index: Index): DockerManifestEntry[] {
+async function ociEntries(readJson: <T>(p: string) => Promise<{ value: T }>, index: Index): Promise<DockerManifestEntry[]> {
   const out: DockerManifestEntry[] = [];
   const blobPath = (d: string) => `blobs/${d.replace(':', '/')}`;
-  const visit = (idx: Index, name?: string): void => {
+  const visit = async (idx: Index, name: string | undefined, depth: number): Promise<void> => {
+    if (depth > 8) throw invalidParameter('invalid archive: OCI indexes nested too deep');
     for (const m of idx.manifests ?? []) {
       const ref = m.annotations?.['io.containerd.image.name'] ?? name;
       if (m.mediaType === MediaType.OciIndex || m.mediaType === MediaType.DockerManifestList) {
-        visit(readJson<Index>(blobPath(m.digest)).value, ref);
+        await visit((await readJson<Index>(blobPath(m.digest))).value, ref, depth + 1);
         continue;
       }
       if (m.platform && (m.platform.os !== 'linux' || m.platform.architecture !== hostArch())) continue;
-      const man = readJson<Manifest>(blobPath(m.digest)).value;
+      const man = (await readJson<Manifest>(blobPath(m.digest))).value;
       const tag = m.annotations?.['org.opencontainers.image.ref.name'];
       const repoTag = ref ?? (tag && /[:/]/.test(tag) ? tag : undefined);
       out.push({ Config: blobPath(man.config.digest), RepoTags: repoTag ? [repoTag] : [], Layers: man.layers.map((l) => blobPath(l.digest)) });
     }
   };
-  visit(index);
+  await visit(index, undefined, 0);
   return out;
 }
 
@@ -193,8 +207,13 @@ async function readArchive(
   const dec = decompressor(compression);
   const done = dec ? pipeline(stream, dec, extract) : pipeline(stream, extract);
   done.catch(() => {}); // awaited below; errors also surface through the entry loop
+  let count = 0;
+  let inMemory = 0;
   for await (const entry of extract) {
     const h = entry.header;
+    if (++count > MAX_ARCHIVE_ENTRIES) {
+      throw invalidParameter(`invalid archive: more than ${MAX_ARCHIVE_ENTRIES} entries (a docker save archive has a few per image layer)`);
+    }
     const name = posix.normalize(h.name.replace(/^\.?\/+/, '')).replace(/\/$/, '');
     if (name.startsWith('..') || posix.isAbsolute(name)) throw invalidParameter(`invalid archive: entry ${h.name} points outside the archive`);
     if (h.type === 'symlink' || h.type === 'link') {
@@ -202,9 +221,11 @@ async function readArchive(
       links.set(name, target);
       entry.resume();
     } else if (h.type === 'file' || h.type === 'contiguous-file') {
-      if ((h.size ?? 0) <= SMALL_FILE) {
+      const size = h.size ?? 0;
+      if (size <= SMALL_FILE && inMemory + size <= IN_MEMORY_BUDGET) {
         const chunks: Buffer[] = [];
         for await (const c of entry) chunks.push(c as Buffer);
+        inMemory += size;
         files.set(name, { data: Buffer.concat(chunks) });
       } else {
         const w = await svc.content.writer();

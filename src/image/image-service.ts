@@ -22,6 +22,7 @@ import { LABEL_EXTRACT } from './layer-ingest.js';
 import { clearScratch } from '../sys/scratch.js';
 import type { ImageConfigFile } from './oci.js';
 import { isFullImageId, parseDockerRef, parseNormalizedNamed, type Reference } from './reference.js';
+import { DEFAULT_LAYER_LIMITS, type LayerLimits } from './unpack.js';
 
 /** Who uses an image: the container subsystem answers, the image subsystem asks. */
 export interface ImageUsers {
@@ -53,15 +54,16 @@ export class ImageService {
     readonly store: ImageStore,
     private readonly log: Logger,
     readonly tmpDir: string,
+    readonly layerLimits: LayerLimits,
   ) {}
 
-  static async open(root: string, content: ContentStore, snapshots: Snapshotter, log: Logger): Promise<ImageService> {
+  static async open(root: string, content: ContentStore, snapshots: Snapshotter, log: Logger, layerLimits: LayerLimits = DEFAULT_LAYER_LIMITS): Promise<ImageService> {
     await content.init();
     const store = await ImageStore.open(join(root, 'image'), async (id) => JSON.parse((await content.read(id)).toString('utf8')) as ImageConfigFile);
     const tmpDir = join(root, 'tmp');
     // Never a plain rm -rf: a crash can leave containers' filesystems mounted in scratch.
     for (const problem of clearScratch(tmpDir)) log.warn('scratch cleanup', { problem });
-    const svc = new ImageService(content, snapshots, store, log, tmpDir);
+    const svc = new ImageService(content, snapshots, store, log, tmpDir, layerLimits);
     await svc.cleanup();
     return svc;
   }

@@ -19,7 +19,7 @@ import { decompressor, sniff, type Compression } from './compression.js';
 import type { ContentStore, ContentWriter } from './content-store.js';
 import type { LayerRecord } from './image-store.js';
 import { MediaType, type Descriptor } from './oci.js';
-import { applyLayer } from './unpack.js';
+import { applyLayer, type LayerLimits } from './unpack.js';
 
 export const LABEL_DIFF_ID = 'berth.diff-id';
 export const LABEL_SIZE = 'berth.size';
@@ -42,6 +42,8 @@ export interface IngestDeps {
   snapshots: Snapshotter;
   /** Scratch space on the snapshots' filesystem (ImageService.tmpDir), for unpacking ahead. */
   tmpDir?: string;
+  /** What one layer may hold (default: applyLayer's defaults). */
+  layerLimits?: LayerLimits;
 }
 
 export interface IngestOptions {
@@ -56,7 +58,6 @@ export interface IngestOptions {
   mediaType?: string;
   expectedBlob?: { digest: string; size?: number };
   expectedDiffId?: string;
-  maxBytes?: number;
   /** Called with the count of incoming bytes read so far. */
   onProgress?: (bytes: number) => void;
   /**
@@ -157,7 +158,7 @@ export async function ingestLayer(deps: IngestDeps, input: Readable, opts: Inges
     const out = new PassThrough();
     const stages = decompress ? [inTap, decompress, tarTap, out] : [inTap, tarTap, out];
     const flow = pipeline(stream, ...(stages as [Transform, ...Transform[]]));
-    const unpack = applyLayer(out, scratch ?? deps.snapshots.layerDir(key), opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}).then(
+    const unpack = applyLayer(out, scratch ?? deps.snapshots.layerDir(key), deps.layerLimits ?? {}).then(
       (r) => {
         out.resume(); // drain the end-of-archive padding: it counts toward the diff ID
         return r;

@@ -211,6 +211,14 @@ describe('applyLayer', () => {
     );
   });
 
+  it('caps the number of entries', async () => {
+    await apply([{ name: 'a', data: Buffer.alloc(1) }, { name: 'b', data: Buffer.alloc(1) }], { maxEntries: 2 });
+    await assert.rejects(
+      apply([{ name: 'a', data: Buffer.alloc(1) }, { name: 'b', data: Buffer.alloc(1) }, { name: 'c', data: Buffer.alloc(1) }], { maxEntries: 2 }),
+      /^EngineError\(InvalidParameter\): layer has more than 2 entries, the limit \(berthd --max-layer-entries\); refusing entry "c"/,
+    );
+  });
+
   it('passes the input stream error through', async () => {
     const src = new PassThrough();
     const p = applyLayer(src, freshDest());

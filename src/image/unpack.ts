@@ -35,9 +35,26 @@ import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/e
 import { at, closeFd, fdPath, O_PATH, openBeneath, openDir, removeAt } from '../sys/dirfd.js';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
 
+/**
+ * What one layer may hold: the sum of its regular files' sizes, and its tar
+ * entries. They bound the disk a small compressed layer can fill and the
+ * per-entry work and state of its extraction. berthd's --max-layer-size and
+ * --max-layer-entries set them for every pull, load, import and commit.
+ */
+export interface LayerLimits {
+  maxBytes: number;
+  maxEntries: number;
+}
+
+export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
+export const DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
+export const DEFAULT_LAYER_LIMITS: LayerLimits = { maxBytes: DEFAULT_MAX_LAYER_BYTES, maxEntries: DEFAULT_MAX_LAYER_ENTRIES };
+
 export interface ApplyLayerOptions {
   /** Cap on the sum of regular file sizes in the layer (default 64 GiB). */
   maxBytes?: number;
+  /** Cap on the number of tar entries in the layer (default 1,000,000). */
+  maxEntries?: number;
   /** Create character and block devices instead of refusing them (default false). */
   allowDevices?: boolean;
 }
@@ -46,8 +63,6 @@ export interface ApplyLayerResult {
   /** Sum of the sizes of the regular files in the layer (Docker's layer size). */
   bytes: number;
 }
-
-export const DEFAULT_MAX_LAYER_BYTES = 64 * 1024 ** 3;
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
@@ -251,7 +266,9 @@ class Tree {
 
 class Extractor {
   bytes = 0;
+  private entries = 0;
   private readonly maxBytes: number;
+  private readonly maxEntries: number;
   private readonly allowDevices: boolean;
   /** Directory times, applied once every entry is written (children would change them). */
   private readonly dirTimes = new Map<string, DirTimes>();
@@ -261,6 +278,7 @@ class Extractor {
     opts: ApplyLayerOptions,
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
+    this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_LAYER_ENTRIES;
     this.allowDevices = opts.allowDevices ?? false;
   }
 
@@ -270,6 +288,9 @@ class Extractor {
     const isFile = h.type === 'file' || h.type === 'contiguous-file';
     // Entries whose data we do not write must still be drained for the parser to go on.
     if (!isFile) entry.resume();
+    if (++this.entries > this.maxEntries) {
+      throw invalidParameter(`layer has more than ${this.maxEntries} entries, the limit (berthd --max-layer-entries); refusing entry ${JSON.stringify(name)}`);
+    }
 
     const rel = normalizeLayerPath(name);
     const slash = rel.lastIndexOf('/');
@@ -323,7 +344,7 @@ class Extractor {
     const size = entry.header.size ?? 0;
     if (this.bytes + size > this.maxBytes) {
       throw invalidParameter(
-        `layer exceeds the maximum size of ${this.maxBytes} bytes (entry ${JSON.stringify(name)} of ${size} bytes brings it to ${this.bytes + size})`,
+        `layer exceeds the maximum size of ${this.maxBytes} bytes (entry ${JSON.stringify(name)} of ${size} bytes brings it to ${this.bytes + size}; the limit is berthd --max-layer-size)`,
       );
     }
     this.bytes += size;
@@ -401,7 +422,13 @@ class Extractor {
       if (trel.startsWith(`${rel}/`)) throw badEntry(name, `${what} is inside the link's own path`);
       const p = this.tree.entry(rel, name);
       // link(2) does not follow a symlink target: the link is to the symlink itself.
-      this.replace(rel, p, name, () => fs.linkSync(t, p));
+      try {
+        this.replace(rel, p, name, () => fs.linkSync(t, p));
+      } catch (err) {
+        // Too many links to one inode is the layer's doing (ext4 allows 65000), not the host's failure.
+        if (err instanceof EngineError && code(err.cause) === 'EMLINK') throw badEntry(name, `too many hardlinks to ${JSON.stringify(target)} (the filesystem's limit)`);
+        throw err;
+      }
       if (!tst.isSymbolicLink()) {
         // As Docker: the link header's metadata is applied to the (shared) inode.
         fsOp(name, rel, () => {

@@ -5,6 +5,7 @@
  *   prune: label, label!, all
  */
 import { invalidParameter } from '../errdefs/errdefs.js';
+import { filterMatcher } from '../util/re2.js';
 
 export type VolumeFilters = ReadonlyMap<string, readonly string[]>;
 
@@ -42,18 +43,6 @@ function matchKV(values: readonly string[] | undefined, labels: Readonly<Record<
   });
 }
 
-/** filters.Args.Match: exact, or the value as a regular expression anywhere in the name. */
-function matchName(values: readonly string[], name: string): boolean {
-  if (values.length === 0 || values.includes(name)) return true;
-  return values.some((v) => {
-    try {
-      return new RegExp(v).test(name);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** GetBoolOrDefault: true or false, not both, not neither. */
 function filterBool(filters: VolumeFilters, key: string): boolean | undefined {
   const vals = filters.get(key);
@@ -70,11 +59,13 @@ export function listFilter(filters: VolumeFilters, inUse: (name: string) => bool
   checkNames(filters, LIST_FILTERS);
   const drivers = uniq(filters.get('driver'));
   const names = filters.has('name') ? uniq(filters.get('name')) : undefined;
+  // filters.Args.Match: equal, or a regular expression (Go syntax, linear time) found in the name.
+  const nameMatch = names && names.length > 0 ? filterMatcher(names) : undefined;
   const labels = uniq(filters.get('label'));
   const dangling = filterBool(filters, 'dangling');
   return (v) =>
     (drivers.length === 0 || drivers.includes(v.driver)) &&
-    (names === undefined || matchName(names, v.name)) &&
+    (nameMatch === undefined || nameMatch(v.name)) &&
     matchKV(labels, v.labels) &&
     (dangling === undefined || inUse(v.name) !== dangling);
 }

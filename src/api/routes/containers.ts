@@ -21,7 +21,7 @@ import type {
   RestartPolicy,
 } from '../types/containers.js';
 import type { IdResponse } from '../types/common.js';
-import { bodySchema, type BodySchema } from '../validate.js';
+import { bodySchema, INT64, nullable, UINT16, type BodySchema } from '../validate.js';
 import { versionAtLeast } from '../version.js';
 import { requireWebSocket, upgradeWebSocket } from '../websocket.js';
 
@@ -85,6 +85,8 @@ export interface ContainerBackend {
   commit(q: CommitQuery, config: Record<string, unknown> | undefined): Promise<IdResponse>;
   /** The JSON schema checking create bodies. */
   readonly createSchema: BodySchema<ContainerCreateRequest>;
+  /** The JSON schema checking commit's config body. */
+  readonly commitSchema: BodySchema<Record<string, unknown>>;
 }
 
 const statHeader = (s: PathStat) => Buffer.from(JSON.stringify(s)).toString('base64');
@@ -107,6 +109,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
     {
       method: 'POST',
       pattern: '/containers/create',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(b.createSchema);
         ctx.json(201, await b.create(body, ctx.str('name'), ctx.str('platform')));
@@ -136,10 +139,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
         const { tty, body } = await b.logs(id(ctx), q, aborter(ctx));
         ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
         ctx.res.flushHeaders();
-        for await (const chunk of body) {
-          if (ctx.res.destroyed) break;
-          if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
-        }
+        for await (const chunk of body) if (!(await ctx.write(chunk))) break;
         ctx.res.end();
       },
     },
@@ -152,10 +152,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
         const stream = ctx.bool('stream', true);
         const samples = await b.stats(id(ctx), stream, ctx.bool('one-shot'), aborter(ctx));
         ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
-        for await (const s of samples) {
-          if (ctx.res.destroyed) break;
-          ctx.res.write(JSON.stringify(s) + '\n');
-        }
+        for await (const s of samples) if (!(await ctx.write(JSON.stringify(s) + '\n'))) break;
         ctx.res.end();
       },
     },
@@ -165,7 +162,8 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       handler: async (ctx) => {
         const h = ctx.int('h');
         const w = ctx.int('w');
-        if (h === undefined || w === undefined || h < 0 || w < 0) throw invalidParameter('resize requires the h and w query parameters');
+        if (h === undefined || w === undefined) throw invalidParameter('resize requires the h and w query parameters');
+        checkTerminalSize(h, w);
         await b.resize(id(ctx), h, w);
         ctx.text(200, '');
       },
@@ -205,6 +203,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
     {
       method: 'POST',
       pattern: '/containers/{id}/update',
+      body: 'json',
       handler: async (ctx) => ctx.json(200, await b.update(id(ctx), await ctx.jsonBody(UPDATE_SCHEMA, {}))),
     },
     {
@@ -313,8 +312,9 @@ export function containerRoutes(b: ContainerBackend): Route[] {
     {
       method: 'PUT',
       pattern: '/containers/{id}/archive',
+      body: 'stream',
       handler: async (ctx) => {
-        await b.archivePut(id(ctx), requirePath(ctx), ctx.req, {
+        await b.archivePut(id(ctx), requirePath(ctx), ctx.bodyStream(), {
           noOverwriteDirNonDir: ctx.bool('noOverwriteDirNonDir'),
           copyUIDGID: ctx.bool('copyUIDGID'),
         });
@@ -324,10 +324,11 @@ export function containerRoutes(b: ContainerBackend): Route[] {
     {
       method: 'POST',
       pattern: '/commit',
+      body: 'json',
       handler: async (ctx) => {
         const container = ctx.str('container');
         if (!container) throw invalidParameter('commit requires the container query parameter');
-        const config = await ctx.jsonBody(COMMIT_SCHEMA, {});
+        const config = await ctx.jsonBody(b.commitSchema, {});
         ctx.json(
           201,
           await b.commit(
@@ -348,6 +349,11 @@ export function containerRoutes(b: ContainerBackend): Route[] {
   ];
 }
 
+/** Terminal sizes are 16-bit (struct winsize). */
+export function checkTerminalSize(h: number, w: number): void {
+  if (h < 0 || w < 0 || h > 65535 || w > 65535) throw invalidParameter(`invalid terminal size ${h}x${w}: height and width must be between 0 and 65535`);
+}
+
 function requirePath(ctx: RequestContext): string {
   const p = ctx.str('path');
   if (!p) throw invalidParameter('the path query parameter is required');
@@ -359,19 +365,17 @@ function requirePath(ctx: RequestContext): string {
 const UPDATE_SCHEMA = bodySchema<Resources & { RestartPolicy?: RestartPolicy }>({
   type: 'object',
   properties: {
-    Memory: { type: 'integer' },
-    MemorySwap: { type: 'integer' },
-    MemoryReservation: { type: 'integer' },
-    NanoCpus: { type: 'integer' },
-    CpuShares: { type: 'integer' },
-    CpuQuota: { type: 'integer' },
-    CpuPeriod: { type: 'integer' },
+    Memory: INT64,
+    MemorySwap: INT64,
+    MemoryReservation: INT64,
+    NanoCpus: INT64,
+    CpuShares: INT64,
+    CpuQuota: INT64,
+    CpuPeriod: INT64,
     CpusetCpus: { type: 'string' },
     CpusetMems: { type: 'string' },
-    PidsLimit: { type: ['integer', 'null'] },
-    BlkioWeight: { type: 'integer' },
-    RestartPolicy: { type: 'object', properties: { Name: { type: 'string' }, MaximumRetryCount: { type: 'integer' } } },
+    PidsLimit: nullable(INT64),
+    BlkioWeight: UINT16,
+    RestartPolicy: { type: 'object', properties: { Name: { type: 'string' }, MaximumRetryCount: INT64 } },
   },
 });
-
-const COMMIT_SCHEMA = bodySchema<Record<string, unknown>>({ type: 'object' });

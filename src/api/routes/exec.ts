@@ -1,11 +1,12 @@
 /** Exec endpoints: create, start (hijacked), resize, inspect. */
-import { invalidParameter } from '../../errdefs/errdefs.js';
-import type { RequestContext } from '../context.js';
+import { invalidParameter, tooLarge } from '../../errdefs/errdefs.js';
+import { MAX_JSON_BODY, parseJson, utf8Text, type RequestContext } from '../context.js';
 import { hijack, type HijackedStream } from '../hijack.js';
 import type { Route } from '../router.js';
 import type { IdResponse } from '../types/common.js';
 import type { ExecCreateRequest, ExecInspect, ExecStartRequest } from '../types/exec.js';
-import { bodySchema, validateBody } from '../validate.js';
+import { bodySchema, UINT16, validateBody } from '../validate.js';
+import { checkTerminalSize } from './containers.js';
 
 export interface ExecBackend {
   create(container: string, body: ExecCreateRequest): Promise<IdResponse>;
@@ -28,41 +29,47 @@ const CREATE = bodySchema<ExecCreateRequest>({
     Privileged: { type: 'boolean' },
     User: { type: 'string' },
     WorkingDir: { type: 'string' },
-    ConsoleSize: { type: ['array', 'null'], items: { type: 'integer' } },
+    ConsoleSize: { type: ['array', 'null'], maxItems: 2, items: UINT16 },
   },
 });
 
 const START = bodySchema<ExecStartRequest>({
   type: 'object',
-  properties: { Detach: { type: 'boolean' }, Tty: { type: 'boolean' }, ConsoleSize: { type: ['array', 'null'], items: { type: 'integer' } } },
+  properties: { Detach: { type: 'boolean' }, Tty: { type: 'boolean' }, ConsoleSize: { type: ['array', 'null'], maxItems: 2, items: UINT16 } },
 });
 
 /**
  * The start body of a hijacked request arrives in the upgrade head, followed
  * by whatever stdin the client already sent: split them by Content-Length.
+ * The socket is left paused, so no stdin is lost before the session reads it.
  */
 async function hijackedBody(ctx: RequestContext): Promise<{ body: unknown; rest: Buffer }> {
   const h = ctx.hijack!;
   const len = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(len) || len < 0) throw invalidParameter('invalid Content-Length');
+  if (len > MAX_JSON_BODY) throw tooLarge(`request body is too large: JSON bodies are limited to ${MAX_JSON_BODY} bytes`);
   let buf = h.head;
-  while (buf.length < len) {
-    const chunk = await new Promise<Buffer | null>((resolve) => {
-      h.socket.once('data', resolve);
-      h.socket.once('end', () => resolve(null));
+  if (buf.length < len) {
+    buf = await new Promise<Buffer>((resolve, reject) => {
+      const chunks = [buf];
+      let have = buf.length;
+      const finish = (err?: Error) => {
+        h.socket.off('data', onData).off('end', onGone).off('close', onGone);
+        h.socket.pause();
+        if (err) reject(err);
+        else resolve(Buffer.concat(chunks));
+      };
+      const onData = (c: Buffer) => {
+        chunks.push(c);
+        have += c.length;
+        if (have >= len) finish();
+      };
+      const onGone = () => finish(invalidParameter(`request body ended after ${have} of ${len} bytes`));
+      h.socket.on('data', onData).on('end', onGone).on('close', onGone);
     });
-    if (!chunk) break;
-    buf = Buffer.concat([buf, chunk]);
   }
-  const text = buf.subarray(0, len).toString('utf8').trim();
-  let body: unknown = {};
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch (e) {
-      throw invalidParameter(`invalid JSON in request body: ${(e as Error).message}`);
-    }
-  }
-  return { body, rest: buf.subarray(len) };
+  const text = utf8Text(buf.subarray(0, len)).trim();
+  return { body: text ? parseJson(text) : {}, rest: buf.subarray(len) };
 }
 
 export function execRoutes(b: ExecBackend): Route[] {
@@ -70,6 +77,7 @@ export function execRoutes(b: ExecBackend): Route[] {
     {
       method: 'POST',
       pattern: '/containers/{id}/exec',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(CREATE);
         if (!body.Cmd || body.Cmd.length === 0) throw invalidParameter('No exec command specified');
@@ -79,6 +87,7 @@ export function execRoutes(b: ExecBackend): Route[] {
     {
       method: 'POST',
       pattern: '/exec/{id}/start',
+      body: 'json',
       hijack: true,
       handler: async (ctx) => {
         let body: ExecStartRequest;
@@ -104,6 +113,7 @@ export function execRoutes(b: ExecBackend): Route[] {
         const h = ctx.int('h');
         const w = ctx.int('w');
         if (h === undefined || w === undefined) throw invalidParameter('resize requires the h and w query parameters');
+        checkTerminalSize(h, w);
         await b.resize(ctx.param('id'), h, w);
         ctx.text(200, '');
       },

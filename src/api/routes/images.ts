@@ -53,6 +53,7 @@ export function imageRoutes(b: ImageBackend): Route[] {
     {
       method: 'POST',
       pattern: '/images/create',
+      body: 'stream',
       handler: async (ctx) => {
         const fromSrc = ctx.str('fromSrc');
         const fromImage = ctx.str('fromImage');
@@ -76,7 +77,7 @@ export function imageRoutes(b: ImageBackend): Route[] {
         const out = ctx.jsonStream();
         try {
           await b.importImage(
-            ctx.req,
+            ctx.bodyStream(),
             {
               fromSrc,
               changes: ctx.strs('changes'),
@@ -97,10 +98,11 @@ export function imageRoutes(b: ImageBackend): Route[] {
     {
       method: 'POST',
       pattern: '/images/load',
+      body: 'stream',
       handler: async (ctx) => {
         const out = ctx.jsonStream();
         try {
-          await b.load(ctx.req, ctx.bool('quiet'), out);
+          await b.load(ctx.bodyStream(), ctx.bool('quiet'), out);
         } catch (e) {
           out.fail(e);
         } finally {

@@ -274,7 +274,7 @@ describe('POST /networks/create', () => {
     ['Internal not boolean', { Name: 'x', Internal: 'yes' }, 400, 'invalid request body: Internal must be of type boolean'],
     ['CheckDuplicate not boolean', { Name: 'x', CheckDuplicate: 1 }, 400, 'invalid request body: CheckDuplicate must be of type boolean'],
     ['Labels with a number', { Name: 'x', Labels: { a: 1 } }, 400, 'invalid request body: Labels.a must be of type string'],
-    ['Options not an object', { Name: 'x', Options: ['a'] }, 400, 'invalid request body: Options must be of type object,null'],
+    ['Options not an object', { Name: 'x', Options: ['a'] }, 400, 'invalid request body: Options must be of type object or null'],
     ['an IPAM config entry of the wrong type', { Name: 'x', IPAM: { Config: ['172.20.0.0/16'] } }, 400, 'invalid request body: IPAM.Config.0 must be of type object'],
     ['an IPAM subnet of the wrong type', { Name: 'x', IPAM: { Config: [{ Subnet: 17 }] } }, 400, 'invalid request body: IPAM.Config.0.Subnet must be of type string'],
     ['a body that is an array', [], 400, 'invalid request body: body must be of type object'],
@@ -335,7 +335,7 @@ describe('POST /networks/{id}/connect and /disconnect', () => {
   const bad: [string, string, unknown, string][] = [
     ['connect', 'no Container', { EndpointConfig: {} }, "invalid request body: body must have required property 'Container'"],
     ['connect', 'an empty Container', { Container: '' }, 'the Container field is required'],
-    ['connect', 'Aliases not a list', { Container: 'c', EndpointConfig: { Aliases: 'db' } }, 'invalid request body: EndpointConfig.Aliases must be of type array,null'],
+    ['connect', 'Aliases not a list', { Container: 'c', EndpointConfig: { Aliases: 'db' } }, 'invalid request body: EndpointConfig.Aliases must be of type array or null'],
     ['connect', 'an IPv4Address of the wrong type', { Container: 'c', EndpointConfig: { IPAMConfig: { IPv4Address: 1 } } }, 'invalid request body: EndpointConfig.IPAMConfig.IPv4Address must be of type string'],
     ['connect', 'no body', undefined, 'request body is empty'],
     ['disconnect', 'no Container', { Force: true }, "invalid request body: body must have required property 'Container'"],

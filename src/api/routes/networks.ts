@@ -15,7 +15,8 @@ import type {
   NetworkEndpointConfig,
   NetworkPruneResponse,
 } from '../types/networks.js';
-import { bodySchema } from '../validate.js';
+import { bodySchema, INT64 } from '../validate.js';
+import { DEFAULT_BUDGET, filterMatcher } from '../../util/re2.js';
 import { versionAtLeast } from '../version.js';
 
 /** What the network routes need from the daemon. */
@@ -48,18 +49,6 @@ export const isPredefinedNetwork = (name: string): boolean => PREDEFINED_NETWORK
 const LIST_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;
 const PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
 
-/** filters.Args.Match: a value equal to the source, or a regular expression found in it. */
-function matchAny(values: readonly string[], source: string): boolean {
-  return values.some((v) => {
-    if (v === source) return true;
-    try {
-      return new RegExp(v).test(source);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /**
  * Checks list filters the way dockerd does before filtering: known names,
  * `dangling` a single boolean, `type` custom or builtin.
@@ -86,13 +75,15 @@ export function checkNetworkListFilters(filters: Filters): void {
  * builtin or custom networks. Filters must have been checked.
  */
 export function filterNetworks(networks: readonly Network[], filters: Filters): Network[] {
+  // filters.Args.Match: equal, or a regular expression (Go syntax, linear time) found in the value.
+  const budget = { left: DEFAULT_BUDGET };
+  const names = filters.has('name') ? filterMatcher(filters.get('name')!, budget) : undefined;
+  const ids = filters.has('id') ? filterMatcher(filters.get('id')!, budget) : undefined;
   let out = networks.filter((n) => {
     const drivers = filters.get('driver');
     if (drivers && !drivers.includes(n.Driver)) return false;
-    const names = filters.get('name');
-    if (names && !matchAny(names, n.Name)) return false;
-    const ids = filters.get('id');
-    if (ids && !matchAny(ids, n.Id)) return false;
+    if (names && !names(n.Name)) return false;
+    if (ids && !ids(n.Id)) return false;
     if (!matchLabels(filters, n.Labels)) return false;
     const scopes = filters.get('scope');
     if (scopes && !scopes.includes(n.Scope)) return false;
@@ -173,7 +164,7 @@ export const NETWORK_CONNECT_SCHEMA = bodySchema<NetworkConnectRequest>({
         DNSNames: STRING_LIST,
         MacAddress: { type: 'string' },
         DriverOpts: STRING_MAP,
-        GwPriority: { type: 'integer' },
+        GwPriority: INT64,
       },
     },
   },
@@ -217,6 +208,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
     {
       method: 'POST',
       pattern: '/networks/create',
+      body: 'json',
       handler: async (ctx) => {
         const req = normalizeCreate(await ctx.jsonBody(NETWORK_CREATE_SCHEMA));
         ctx.json(201, await b.create(req));
@@ -254,6 +246,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
     {
       method: 'POST',
       pattern: '/networks/{id}/connect',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(NETWORK_CONNECT_SCHEMA);
         if (body.Container === '') throw invalidParameter('the Container field is required');
@@ -264,6 +257,7 @@ export function networkRoutes(b: NetworkBackend): Route[] {
     {
       method: 'POST',
       pattern: '/networks/{id}/disconnect',
+      body: 'json',
       handler: async (ctx) => {
         const body = await ctx.jsonBody(NETWORK_DISCONNECT_SCHEMA);
         if (body.Container === '') throw invalidParameter('the Container field is required');

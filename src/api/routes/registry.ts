@@ -7,10 +7,10 @@
  * error status the clients act on; after that, failures are reported in the
  * stream. A client that goes away cancels the operation (the signal).
  */
-import { invalidParameter } from '../../errdefs/errdefs.js';
 import type { JsonStream, RequestContext } from '../context.js';
 import type { Route } from '../router.js';
 import type { AuthResponse, DistributionInspect } from '../types/registry.js';
+import { bodySchema } from '../validate.js';
 
 export interface PushParams {
   name: string;
@@ -67,6 +67,9 @@ function opt<K extends string>(k: K, v: string | undefined): { [P in K]?: string
   return (v === undefined || v === '' ? {} : { [k]: v }) as { [P in K]?: string };
 }
 
+/** AuthConfig: string fields only (keys are matched without case by the backend); null stands for absent. */
+const AUTH_SCHEMA = bodySchema<Record<string, unknown>>({ type: 'object', additionalProperties: { type: ['string', 'null'] } });
+
 export function registryRoutes(b: RegistryBackend): Route[] {
   return [
     {
@@ -80,16 +83,9 @@ export function registryRoutes(b: RegistryBackend): Route[] {
     {
       method: 'POST',
       pattern: '/auth',
+      body: 'json',
       handler: async (ctx) => {
-        const buf = await ctx.bodyBuffer();
-        let body: unknown;
-        try {
-          body = JSON.parse(buf.toString('utf8') || '{}');
-        } catch (e) {
-          throw invalidParameter(`invalid JSON in request body: ${(e as Error).message}`);
-        }
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalidParameter('request body must be a JSON object');
-        ctx.json(200, await b.auth(body as Record<string, unknown>));
+        ctx.json(200, await b.auth(await ctx.jsonBody(AUTH_SCHEMA, {})));
       },
     },
     {

@@ -81,6 +81,7 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
     {
       method: 'POST',
       pattern: '/volumes/create',
+      body: 'json',
       handler: async (ctx) => {
         const req = await ctx.jsonBody(CREATE, {});
         if (req.ClusterVolumeSpec !== undefined && req.ClusterVolumeSpec !== null && versionAtLeast(ctx.version, '1.42')) throw unavailable(NO_SWARM);
