@@ -17,16 +17,14 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, notFound } from '../errdefs/errdefs.js';
-import { attachSocketPath, ctlFifoPath, startExecMonitor } from '../runtime/monitor/conmon.js';
-import type { Runc } from '../runtime/oci/runc.js';
+import { MonitorError, type Monitor } from '../runtime/monitor/monitor.js';
 import type { Process } from '../runtime/spec/oci-types.js';
 import { AttachSession, type AttachSink } from './attach.js';
 import type { ContainerPaths } from './paths.js';
-import { startExitCode } from './service.js';
 import type { ContainerStore } from './store.js';
 import type { ContainerRecord } from './types.js';
 import { resolveUser } from './user.js';
-import { signalProcess } from '../sys/proc.js';
+import type { Host } from '../sys/host.js';
 
 export interface ExecConfig {
   cmd: string[];
@@ -64,7 +62,8 @@ export class ExecService {
   constructor(
     private readonly store: ContainerStore,
     private readonly paths: ContainerPaths,
-    private readonly runc: Runc,
+    private readonly host: Host,
+    private readonly monitor: Monitor,
     private readonly allCapabilities: () => string[],
   ) {}
 
@@ -114,7 +113,7 @@ export class ExecService {
     if (c.tty && !env.some((e) => e.startsWith('TERM='))) env.push('TERM=xterm');
     const p: Process = { ...base, args: c.cmd, env, terminal: c.tty, cwd: c.workingDir || base.cwd };
     if (c.user) {
-      const u = await resolveUser(this.paths.rootfs(rec.id), c.user);
+      const u = await resolveUser(this.host, this.paths.rootfs(rec.id), c.user);
       p.user = { uid: u.uid, gid: u.gid, ...(u.additionalGids.length ? { additionalGids: u.additionalGids } : {}) };
     }
     if (c.privileged) {
@@ -154,24 +153,14 @@ export class ExecService {
     await fs.writeFile(join(dir, 'process.json'), JSON.stringify(spec));
     const attached = !opts.detach && !!sink;
     const cuuid = id.slice(0, 12);
-    const monitor = startExecMonitor({
-      id: rec.id,
-      cuuid,
+    const monitor = this.monitor.startExec({
+      containerId: rec.id,
       name: rec.name,
-      bundle: dir,
-      runtimePath: this.runc.binary,
-      runtimeRoot: this.runc.root,
-      logPath: '',
-      exitDir: join(dir, 'exits'),
-      persistDir: dir,
-      socketDir: this.paths.socketDir,
-      pidFile: join(dir, 'pid'),
-      monitorPidFile: join(dir, 'conmon.pid'),
-      monitorLog: join(dir, 'conmon.log'),
+      sessionDir: dir,
+      cuuid,
+      command: s.config.cmd[0] ?? '',
       terminal: s.config.tty,
       stdin: attached && s.config.attachStdin,
-      leaveStdinOpen: false,
-      execProcessSpec: join(dir, 'process.json'),
       attach: attached,
     });
     monitor.pid.then(
@@ -179,7 +168,7 @@ export class ExecService {
       () => {},
     );
     const done = monitor.exitCode.then(finish, (e: unknown) => {
-      finish(startExitCode((e as Error).message, s.config.cmd[0] ?? '', 126));
+      finish(e instanceof MonitorError ? e.exitCode(126) : 126);
       return (e as Error).message;
     });
     if (!attached) {
@@ -195,14 +184,14 @@ export class ExecService {
         end: () => void done.then((err) => {
           if (typeof err === 'string') sink!.output(1, Buffer.from(`${err}\r\n`));
           sink!.end();
-          void fs.rm(attachSocketPath(this.paths.socketDir, cuuid), { force: true }).catch(() => {});
+          void fs.rm(this.monitor.attachSocket(cuuid), { force: true }).catch(() => {});
         }),
       },
       () => {},
     );
     try {
       await monitor.attachReady;
-      await session.connect(attachSocketPath(this.paths.socketDir, cuuid));
+      await session.connect(this.monitor.attachSocket(cuuid));
     } finally {
       monitor.begin();
     }
@@ -224,7 +213,7 @@ export class ExecService {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        if (s.pid) signalProcess(s.pid, 'SIGKILL');
+        if (s.pid) this.host.processes.signal(s.pid, 'SIGKILL');
       }, timeoutMs);
       await finished;
       clearTimeout(timer);
@@ -240,11 +229,6 @@ export class ExecService {
     const s = this.get(id);
     if (!s.running) throw conflict(`Exec session ${id} is not running`);
     if (!s.config.tty) return;
-    const fh = await fs.open(ctlFifoPath(this.dir(id)), 'w');
-    try {
-      await fh.write(`1 ${height} ${width}\n`);
-    } finally {
-      await fh.close();
-    }
+    await this.monitor.resize(this.dir(id), height, width);
   }
 }

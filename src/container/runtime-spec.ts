@@ -8,50 +8,39 @@
 import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import os from 'node:os';
-import { conflict, errnoCode, internal, invalidParameter, messageOf, notImplemented } from '../errdefs/errdefs.js';
+import { conflict, errnoCode, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import { buildSpec, type NamespaceMode, type SpecDevice, type SpecInput, type SpecMount } from '../runtime/spec/build.js';
 import type { Spec } from '../runtime/spec/oci-types.js';
 import type { ContainerPaths } from './paths.js';
 import type { ContainerRecord } from './types.js';
 import { resolveUser } from './user.js';
-import { capabilityBoundingMask } from '../sys/host.js';
-import { mkdirInRoot, openDir, withFd } from '../sys/dirfd.js';
+import type { Host } from '../sys/host.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 
 /** The container's cgroup, below the engine's own (`/berth`). */
 export const cgroupPathOf = (id: string): string => `/berth/${id}`;
 
 let hostCaps: string[] | undefined;
-const hostCapabilities = (): string[] => (hostCaps ??= capabilitiesFromMask(capabilityBoundingMask()));
+const hostCapabilities = (host: Host): string[] => (hostCaps ??= capabilitiesFromMask(host.facts.capabilityBoundingMask()));
 
-/** Where other subsystems plug into a container's life. All optional. */
-export interface RuntimeHooks {
-  /** Mounts for volumes and binds (the volume subsystem); called at each start with the mounted rootfs. */
-  mounts?(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]>;
-  /** Extra environment (legacy --link variables), computed at each start. */
-  env?(rec: ContainerRecord): string[];
-  /**
-   * Runs after the runtime created the container (its namespaces exist, `pid`
-   * is its process) and before the process starts: networking goes here.
-   */
-  beforeStart?(rec: ContainerRecord, pid: number): Promise<void>;
-  /** The pid of another container's process (for container:<name> modes); throws when it is not running. */
-  containerPid?(ref: string): number;
-  created?(rec: ContainerRecord): Promise<void>;
-  started?(rec: ContainerRecord): Promise<void>;
-  stopped?(rec: ContainerRecord): Promise<void>;
-  removed?(rec: ContainerRecord, removeVolumes: boolean): Promise<void>;
-  renamed?(rec: ContainerRecord): Promise<void>;
+/** What a container's spec needs from beyond its record, computed at each start. */
+export interface SpecContext {
+  host: Host;
+  /** Volumes, binds and tmpfs (the MountProvider's runtime mounts). */
+  mounts: SpecMount[];
+  /** Extra environment: the legacy --link variables. */
+  env: string[];
+  /** The pid of another container's process, for `container:<name>` modes; throws when it is not running. */
+  namespacePid(ref: string): number;
 }
 
 export const INIT_BINARY = '/usr/bin/tini-static';
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-function joinedNamespace(mode: string, kind: 'net' | 'pid' | 'ipc', hooks: RuntimeHooks): NamespaceMode | undefined {
+function joinedNamespace(mode: string, kind: 'net' | 'pid' | 'ipc', ctx: SpecContext): NamespaceMode | undefined {
   if (mode === 'host') return { mode: 'host' };
   if (mode.startsWith('container:')) {
-    if (!hooks.containerPid) throw notImplemented(`${kind} mode ${mode} is not available`);
-    const pid = hooks.containerPid(mode.slice('container:'.length));
+    const pid = ctx.namespacePid(mode.slice('container:'.length));
     return { mode: 'path', path: `/proc/${pid}/ns/${kind}` };
   }
   return undefined;
@@ -117,24 +106,22 @@ function hostDevice(d: { pathOnHost: string; pathInContainer: string; permission
 }
 
 /** Creates the working directory inside the container's root, as Docker does at start (never through a symlink out). */
-function makeWorkingDir(rootfs: string, cwd: string): void {
-  withFd(openDir(rootfs), (rootFd) => {
-    try {
-      mkdirInRoot(rootFd, cwd, 0o755);
-    } catch (e) {
-      const code = errnoCode(e);
-      if (code === 'ENOTDIR' || code === 'EEXIST') throw conflict(`Cannot mkdir: ${cwd} is not a directory`);
-      if (code === 'ELOOP') throw invalidParameter(`the working directory '${cwd}' cannot be created: a symbolic link is in the way`);
-      throw internal(`the working directory '${cwd}' cannot be created: ${messageOf(e)}`, e);
-    }
-  });
+function makeWorkingDir(host: Host, rootfs: string, cwd: string): void {
+  try {
+    host.files.mkdirInRoot(rootfs, cwd, 0o755);
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOTDIR' || code === 'EEXIST') throw conflict(`Cannot mkdir: ${cwd} is not a directory`);
+    if (code === 'ELOOP') throw invalidParameter(`the working directory '${cwd}' cannot be created: a symbolic link is in the way`);
+    throw internal(`the working directory '${cwd}' cannot be created: ${messageOf(e)}`, e);
+  }
 }
 
-export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerPaths, hooks: RuntimeHooks): Promise<Spec> {
+export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerPaths, ctx: SpecContext): Promise<Spec> {
   const s = rec.spec;
   const rootfs = paths.rootfs(rec.id);
-  const user = await resolveUser(rootfs, s.user, s.groupAdd);
-  const env = [...s.env, ...(hooks.env ? hooks.env(rec) : [])];
+  const user = await resolveUser(ctx.host, rootfs, s.user, s.groupAdd);
+  const env = [...s.env, ...ctx.env];
   const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
   if (!has('PATH')) env.unshift(DEFAULT_PATH);
   if (!has('HOSTNAME')) env.push(`HOSTNAME=${s.hostname}`);
@@ -142,18 +129,18 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
   if (!has('HOME')) env.push(`HOME=${user.home}`);
   const cwd = s.workingDir || '/';
   if (!posix.isAbsolute(cwd)) throw invalidParameter(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
-  makeWorkingDir(rootfs, cwd);
+  makeWorkingDir(ctx.host, rootfs, cwd);
   const sec = parseSecurityOpts(s.securityOpt);
   const etcOpts = ['rbind', 'rprivate', ...(s.readonlyRootfs ? ['ro'] : [])];
   const mounts: SpecMount[] = [
     { destination: '/etc/resolv.conf', type: 'bind', source: paths.resolvConf(rec.id), options: etcOpts },
     { destination: '/etc/hostname', type: 'bind', source: paths.hostname(rec.id), options: etcOpts },
     { destination: '/etc/hosts', type: 'bind', source: paths.hosts(rec.id), options: etcOpts },
-    ...(hooks.mounts ? await hooks.mounts(rec, rootfs) : []),
+    ...ctx.mounts,
   ];
-  const net = joinedNamespace(s.networkMode, 'net', hooks) ?? { mode: 'new' };
-  const pid = joinedNamespace(s.pidMode, 'pid', hooks) ?? { mode: 'new' };
-  const ipc = joinedNamespace(s.ipcMode, 'ipc', hooks) ?? { mode: 'new' };
+  const net = joinedNamespace(s.networkMode, 'net', ctx) ?? { mode: 'new' };
+  const pid = joinedNamespace(s.pidMode, 'pid', ctx) ?? { mode: 'new' };
+  const ipc = joinedNamespace(s.ipcMode, 'ipc', ctx) ?? { mode: 'new' };
   const r = s.resources;
   const input: SpecInput = {
     rootfs,
@@ -206,7 +193,7 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
     ...(s.init ? { init: { hostPath: INIT_BINARY } } : {}),
     ...(Object.keys(s.annotations).length ? { annotations: s.annotations } : {}),
     kernelVersion: os.release(),
-    hostCapabilities: hostCapabilities(),
+    hostCapabilities: hostCapabilities(ctx.host),
   };
   return buildSpec(input);
 }

@@ -1,8 +1,11 @@
 /**
  * The container subsystem's entry point: create, start, stop, kill, remove,
  * wait, pause, rename, restart policies, and reconciliation at daemon start
- * (live restore). Runtime work goes through the monitor (conmon) and the OCI
- * runtime driver (runc); filesystem work through the snapshotter and sys/.
+ * (live restore). It reaches everything else through named contracts only:
+ * the Snapshotter (its layer), the MountProvider (volumes), the
+ * NetworkAttacher (network and /etc files), the Monitor (the process that
+ * holds the container), the OciRuntime, and the Host seam. A start reads
+ * top to bottom in startLocked().
  *
  * Concurrency: operations on one container run one at a time (a per-container
  * lock). Exits are reported by the monitors through exit files and handled
@@ -14,40 +17,51 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, promises as fs } from 'node:fs';
+import { join } from 'node:path';
 import { conflict, EngineError, invalidParameter, messageOf, notModified } from '../errdefs/errdefs.js';
 import { parseLogOptions } from '../logs/options.js';
 import { LogRotators, prepareLog } from '../logs/rotation.js';
-import { ExitWatcher } from '../runtime/monitor/exit-watcher.js';
-import { attachSocketPath, ctlFifoPath, MonitorError, startMonitor } from '../runtime/monitor/conmon.js';
-import type { Runc, RuntimeResources } from '../runtime/oci/runc.js';
+import { MonitorError, type Monitor } from '../runtime/monitor/monitor.js';
+import { RuntimeError, type OciRuntime, type RuntimeResources } from '../runtime/oci/runtime.js';
+import type { NetworkAttacher } from '../network/attacher.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
-import { mountAll, unmount } from '../sys/mount.js';
-import { processAlive } from '../sys/proc.js';
-import { cgroupFrozen } from '../sys/cgroups.js';
-import { mountsUnder } from '../sys/mountinfo.js';
+import type { Host } from '../sys/host.js';
+import type { MountProvider } from '../volume/container-mounts.js';
 import type { Logger } from '../util/log.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { hostsFile, resolvConf, writeEtcFiles } from './etc-files.js';
 import { generateName, VALID_NAME } from './names.js';
 import type { ContainerPaths } from './paths.js';
 import { Backoff, restartAtDaemonStart, wantsRestart } from './restart.js';
-import { buildContainerSpec, cgroupPathOf, type RuntimeHooks } from './runtime-spec.js';
+import { buildContainerSpec, cgroupPathOf } from './runtime-spec.js';
 import { specToJson } from '../runtime/spec/build.js';
 import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import type { ContainerStore } from './store.js';
-import { ZERO_TIME, type ContainerRecord, type ContainerSpec } from './types.js';
+import { isRunning, ZERO_TIME, type ContainerRecord, type ContainerSpec } from './types.js';
 import { AttachHub, type AttachOptions, type AttachSink, type AttachHandle } from './attach.js';
+
+/** Health checks of running containers (container/health.ts). */
+export interface HealthWatch {
+  start(rec: ContainerRecord): void;
+  stop(id: string): void;
+}
 
 export interface ContainerServiceDeps {
   store: ContainerStore;
   paths: ContainerPaths;
+  /** The daemon's scratch dir: temporary mounts of stopped containers' filesystems. */
+  scratchDir: string;
   snapshots: Snapshotter;
-  runc: Runc;
+  host: Host;
+  runtime: OciRuntime;
+  monitor: Monitor;
+  network: NetworkAttacher;
+  mounts: MountProvider;
+  health: HealthWatch;
   log: Logger;
   /** The chain ID of the image's top layer (the parent of the container's layer). */
   imageTopLayer(imageId: string): string | undefined;
-  hooks: RuntimeHooks;
   /** Announces a lifecycle event (`create`, `start`, `die`…) with extra attributes. */
   emit(rec: ContainerRecord, action: string, attributes?: Record<string, string>): void;
 }
@@ -74,23 +88,26 @@ export class ContainerService {
   private readonly starting = new Map<string, Promise<void>>();
   private readonly backoffs = new Map<string, Backoff>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
-  private readonly exits: ExitWatcher;
+  private readonly removedListeners: ((id: string) => void)[] = [];
   /** Generations of the logs of running containers with log limits. */
   private readonly logRotators: LogRotators;
   readonly attach: AttachHub;
 
   constructor(private readonly d: ContainerServiceDeps) {
     this.events.setMaxListeners(0);
-    mkdirSync(d.paths.exitDir, { recursive: true });
     mkdirSync(d.paths.socketDir, { recursive: true });
     mkdirSync(d.paths.runtimeRoot, { recursive: true });
-    this.exits = new ExitWatcher(d.paths.exitDir, (id, code) => void this.onExit(id, code));
-    this.attach = new AttachHub((id) => attachSocketPath(d.paths.socketDir, d.paths.cuuid(id)));
+    this.attach = new AttachHub((id) => d.monitor.attachSocket(d.paths.cuuid(id)));
     this.logRotators = new LogRotators((id, err) => d.log.warn('log rotation failed', { id, err: messageOf(err) }));
   }
 
   get store(): ContainerStore {
     return this.d.store;
+  }
+
+  /** Called with the ID of each container once it is removed (exec sessions are forgotten then). */
+  onRemoved(listener: (id: string) => void): void {
+    this.removedListeners.push(listener);
   }
 
   /** Per-container serialisation of operations. */
@@ -167,7 +184,8 @@ export class ContainerService {
           resolvConf: resolvConf({ dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, keepLoopback: spec.networkMode === 'host' }),
         },
       );
-      await this.d.hooks.created?.(rec);
+      await this.d.network.register(rec);
+      await this.d.mounts.resolve(rec, (r, fn) => this.withRootfs(r, fn));
       delete rec.incomplete;
       await store.save(rec);
     } catch (e) {
@@ -180,7 +198,8 @@ export class ContainerService {
 
   /** Undoes a create that failed half-way: nothing of it stays. */
   private async discard(rec: ContainerRecord): Promise<void> {
-    await this.d.hooks.removed?.(rec, true).catch(() => {});
+    await this.d.network.unregister(rec).catch(() => {});
+    await this.d.mounts.removed(rec, true).catch(() => {});
     if (this.d.snapshots.stat(rec.snapshotKey)) await this.d.snapshots.remove(rec.snapshotKey).catch(() => {});
     if (this.d.store.get(rec.id)) await this.d.store.remove(rec).catch(() => {});
     else await fs.rm(this.d.paths.dir(rec.id), { recursive: true, force: true });
@@ -213,32 +232,29 @@ export class ContainerService {
       const bundle = p.bundle(rec.id);
       span = log.span('start.mount');
       await fs.mkdir(p.rootfs(rec.id), { recursive: true });
-      mountAll(this.d.snapshots.mounts(rec.snapshotKey), p.rootfs(rec.id));
+      this.d.host.mounts.mountAll(this.d.snapshots.mounts(rec.snapshotKey), p.rootfs(rec.id));
       mounted = true;
       span();
       span = log.span('start.spec');
       prepared = true; // volumes are acquired from here on
-      const spec = await buildContainerSpec(rec, p, this.d.hooks);
+      const spec = await buildContainerSpec(rec, p, {
+        host: this.d.host,
+        mounts: await this.d.mounts.specMounts(rec),
+        env: this.d.network.linkEnv(rec),
+        namespacePid: (ref) => this.namespacePid(ref),
+      });
       await writeFileAtomic(`${bundle}/config.json`, specToJson(spec));
-      rmSync(`${p.exitDir}/${rec.id}`, { force: true });
+      this.d.monitor.exits.consume(rec.id);
       span();
       span = log.span('start.monitor');
       const logLimits = parseLogOptions(rec.spec.logConfig.type, rec.spec.logConfig.config);
       const logSizeMax = await prepareLog(p.log(rec.id), logLimits);
-      const started = await startMonitor({
+      const started = await this.d.monitor.start({
         id: rec.id,
-        cuuid: p.cuuid(rec.id),
         name: rec.name,
         bundle,
-        runtimePath: this.d.runc.binary,
-        runtimeRoot: this.d.runc.root,
         logPath: p.log(rec.id),
-        exitDir: p.exitDir,
-        persistDir: bundle,
-        socketDir: p.socketDir,
-        pidFile: `${bundle}/pidfile`,
-        monitorPidFile: `${bundle}/conmon.pid`,
-        monitorLog: `${bundle}/conmon.log`,
+        command: rec.path,
         terminal: rec.spec.tty,
         stdin: rec.spec.openStdin,
         // Docker closes stdin after the first client only without a TTY (StdinOnce): with one,
@@ -250,15 +266,14 @@ export class ContainerService {
       this.logRotators.watch(rec.id, p.log(rec.id), logLimits);
       span();
       span = log.span('start.network');
-      await this.d.hooks.beforeStart?.(rec, started.pid);
+      await this.d.network.attach(rec, started.pid);
       span();
-      const monitorPid = Number(readFileSync(`${bundle}/conmon.pid`, 'utf8').trim()) || 0;
       await this.attach.containerCreated(rec.id);
       if (rec.spec.consoleSize && rec.spec.tty) await this.resize(rec.id, rec.spec.consoleSize[0], rec.spec.consoleSize[1]).catch(() => {});
       Object.assign(rec.state, {
         status: 'running',
         pid: started.pid,
-        monitorPid,
+        monitorPid: started.monitorPid,
         exitCode: 0,
         error: '',
         oomKilled: false,
@@ -267,27 +282,27 @@ export class ContainerService {
         manuallyStopped: false,
       });
       span = log.span('start.runtime');
-      await this.d.runc.start(rec.id);
+      await this.d.runtime.start(rec.id);
       span();
       span = log.span('start.save');
       await this.d.store.save(rec);
       span();
-      await this.d.hooks.started?.(rec);
+      this.d.health.start(rec);
       this.d.emit(rec, 'start');
       this.events.emit(`start:${rec.id}`);
     } catch (e) {
-      const message = e instanceof MonitorError || e instanceof Error ? e.message : String(e);
+      const message = messageOf(e);
       this.d.log.warn('container start failed', { id: rec.id, err: message });
       this.logRotators.unwatch(rec.id);
-      if (monitorStarted) await this.d.runc.delete(rec.id, true).catch(() => {});
-      if (prepared) await this.d.hooks.stopped?.(rec).catch(() => {});
-      if (mounted) unmount(p.rootfs(rec.id), { detach: true });
+      if (monitorStarted) await this.d.runtime.delete(rec.id, true).catch(() => {});
+      if (prepared) await this.released(rec).catch(() => {});
+      if (mounted) this.d.host.mounts.unmount(p.rootfs(rec.id), { detach: true });
       this.attach.containerFailed(rec.id);
       Object.assign(rec.state, {
         status: rec.state.startedAt === ZERO_TIME || rec.state.status === 'created' ? 'created' : 'exited',
         pid: 0,
         monitorPid: 0,
-        exitCode: startExitCode(message, rec.path),
+        exitCode: e instanceof MonitorError ? e.exitCode(128) : 128,
         error: message,
       });
       await this.d.store.save(rec).catch(() => {});
@@ -297,19 +312,50 @@ export class ContainerService {
       if (rec.spec.autoRemove) {
         void this.remove(rec.id, { force: true, volumes: true }).catch((re: unknown) => this.d.log.warn('auto-remove after a failed start failed', { id: rec.id, err: messageOf(re) }));
       }
-      throw e instanceof EngineError ? e : new EngineError(startErrorKind(message), message);
+      throw e instanceof EngineError ? e : new EngineError('Internal', message);
     } finally {
       this.starting.delete(rec.id);
       resolveStart();
     }
   }
 
+  /** What a container holds only while it runs, let go at its exit: health checks, network, volumes. */
+  private async released(rec: ContainerRecord): Promise<void> {
+    this.d.health.stop(rec.id);
+    await this.d.network.detach(rec);
+    await this.d.mounts.release(rec);
+  }
+
+  /** The pid of another container's process, for `container:<name>` namespace modes. */
+  private namespacePid(ref: string): number {
+    const other = this.d.store.resolve(ref);
+    if (!isRunning(other)) throw conflict(`cannot join container ${ref}: it is not running`);
+    return other.state.pid;
+  }
+
+  /**
+   * Runs fn with the container's root filesystem mounted: the running
+   * container's own mount, or a temporary one in scratch, removed afterwards.
+   */
+  async withRootfs<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    if (isRunning(rec)) return fn(this.d.paths.rootfs(rec.id));
+    const dir = join(this.d.scratchDir, `rootfs-${randomBytes(6).toString('hex')}`);
+    await fs.mkdir(dir, { recursive: true });
+    this.d.host.mounts.mountAll(this.d.snapshots.mounts(rec.snapshotKey), dir);
+    try {
+      return await fn(dir);
+    } finally {
+      this.d.host.mounts.unmount(dir, { detach: true });
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** Removes runtime leftovers of an earlier run (runc state, mounts, sockets). */
   private async cleanupRuntime(rec: ContainerRecord): Promise<void> {
     const p = this.d.paths;
-    // runc keeps a state dir per container; only a leftover one needs a delete (a process spawn).
-    if (existsSync(`${this.d.runc.root}/${rec.id}`)) await this.d.runc.delete(rec.id, true);
-    unmount(p.rootfs(rec.id), { detach: true });
+    // The runtime keeps state per container; only a leftover one needs a delete (a process spawn).
+    if (this.d.runtime.hasState(rec.id)) await this.d.runtime.delete(rec.id, true);
+    this.d.host.mounts.unmount(p.rootfs(rec.id), { detach: true });
     await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });
     await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
     await fs.mkdir(p.bundle(rec.id), { recursive: true, mode: 0o700 });
@@ -322,35 +368,29 @@ export class ContainerService {
     if (pending) await pending;
     const rec = this.d.store.get(id);
     if (!rec) {
-      this.exits.consume(id);
+      this.d.monitor.exits.consume(id);
       return;
     }
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
-      this.exits.consume(id);
+      this.d.monitor.exits.consume(id);
       return;
     }
     const p = this.d.paths;
     this.logRotators.unwatch(id);
-    let oom = false;
-    try {
-      readFileSync(`${p.bundle(id)}/oom`);
-      oom = true;
-    } catch {
-      oom = false;
-    }
+    const oom = this.d.monitor.oomKilled(p.bundle(id));
     const runMs = Date.now() - Date.parse(rec.state.startedAt);
     const span = this.d.log.span('exit.cleanup');
-    if (!(await this.d.runc.removeStopped(id).catch(() => false))) {
-      await this.d.runc.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
+    if (!(await this.d.runtime.removeStopped(id).catch(() => false))) {
+      await this.d.runtime.delete(id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id, err: messageOf(e) }));
     }
-    unmount(p.rootfs(id), { detach: true });
+    this.d.host.mounts.unmount(p.rootfs(id), { detach: true });
     span();
     // Decided in the same step as the exit, so a stop arriving meanwhile sees `restarting` and cancels it.
     const restart = !rec.spec.autoRemove && wantsRestart(rec, exitCode);
     Object.assign(rec.state, { status: restart ? 'restarting' : 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
     await this.d.store.save(rec).catch((e: unknown) => this.d.log.error('cannot save container state', { id, err: messageOf(e) }));
-    this.exits.consume(id);
-    await this.d.hooks.stopped?.(rec);
+    this.d.monitor.exits.consume(id);
+    await this.released(rec);
     if (oom) this.d.emit(rec, 'oom');
     this.d.emit(rec, 'die', { exitCode: String(exitCode) });
     this.events.emit(`exit:${id}`, exitCode);
@@ -438,15 +478,15 @@ export class ContainerService {
 
   private async signal(rec: ContainerRecord, sig: number): Promise<void> {
     try {
-      await this.d.runc.kill(rec.id, sig);
+      await this.d.runtime.kill(rec.id, sig);
       // A frozen process cannot act on a signal: thaw it (Docker does the same for stop/kill).
       if (rec.state.status === 'paused') {
-        await this.d.runc.resume(rec.id);
+        await this.d.runtime.resume(rec.id);
         rec.state.status = 'running';
       }
     } catch (e) {
       // The process may have exited between our check and the signal.
-      if (!/not running|does not exist|process already finished/.test(messageOf(e))) throw e;
+      if (!(e instanceof RuntimeError && (e.reason === 'not-running' || e.reason === 'not-found'))) throw e;
     }
   }
 
@@ -492,7 +532,7 @@ export class ContainerService {
         rec.state.transientPause = true;
         await this.d.store.save(rec);
       }
-      await this.d.runc.pause(rec.id);
+      await this.d.runtime.pause(rec.id);
       rec.state.status = 'paused';
       await this.d.store.save(rec);
       this.d.emit(rec, 'pause');
@@ -503,7 +543,7 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     return this.locked(rec.id, async () => {
       if (rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not paused`);
-      await this.d.runc.resume(rec.id);
+      await this.d.runtime.resume(rec.id);
       rec.state.status = 'running';
       delete rec.state.transientPause;
       await this.d.store.save(rec);
@@ -517,9 +557,9 @@ export class ContainerService {
    * is thawed; a user's pause that the crash kept from being recorded is recorded.
    */
   private async reconcilePause(rec: ContainerRecord): Promise<void> {
-    const frozen = cgroupFrozen(cgroupPathOf(rec.id));
+    const frozen = this.d.host.cgroups.frozen(cgroupPathOf(rec.id));
     if (rec.state.transientPause) {
-      if (frozen) await this.d.runc.resume(rec.id);
+      if (frozen) await this.d.runtime.resume(rec.id);
       rec.state.status = 'running';
       delete rec.state.transientPause;
       await this.d.store.save(rec);
@@ -554,15 +594,17 @@ export class ContainerService {
       rec.state.removeVolumes = !!opts.volumes;
       await this.d.store.save(rec);
       const p = this.d.paths;
-      if (existsSync(`${this.d.runc.root}/${rec.id}`)) await this.d.runc.delete(rec.id, true).catch(() => {});
-      unmount(p.rootfs(rec.id), { detach: true });
+      if (this.d.runtime.hasState(rec.id)) await this.d.runtime.delete(rec.id, true).catch(() => {});
+      this.d.host.mounts.unmount(p.rootfs(rec.id), { detach: true });
       await fs.rm(p.bundle(rec.id), { recursive: true, force: true });
       await fs.rm(`${p.socketDir}/${p.cuuid(rec.id)}`, { recursive: true, force: true });
-      this.exits.consume(rec.id);
+      this.d.monitor.exits.consume(rec.id);
       this.logRotators.unwatch(rec.id);
       if (this.d.snapshots.stat(rec.snapshotKey)) await this.d.snapshots.remove(rec.snapshotKey);
-      await this.d.hooks.removed?.(rec, !!opts.volumes);
+      await this.d.network.unregister(rec);
+      await this.d.mounts.removed(rec, !!opts.volumes);
       await this.d.store.remove(rec);
+      for (const listener of this.removedListeners) listener(rec.id);
       this.backoffs.delete(rec.id);
       this.d.emit(rec, 'destroy');
       this.events.emit(`removed:${rec.id}`);
@@ -609,7 +651,6 @@ export class ContainerService {
     return this.locked(rec.id, async () => {
       const oldName = rec.name;
       await this.d.store.rename(rec, name);
-      await this.d.hooks.renamed?.(rec);
       this.d.emit(rec, 'rename', { oldName: `/${oldName}` });
     });
   }
@@ -619,21 +660,16 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not running`);
     if (!rec.spec.tty) return;
-    const fh = await fs.open(ctlFifoPath(this.d.paths.bundle(rec.id)), fs.constants?.O_WRONLY ?? 1);
-    try {
-      await fh.write(`1 ${height} ${width}\n`);
-    } finally {
-      await fh.close();
-    }
+    await this.d.monitor.resize(this.d.paths.bundle(rec.id), height, width);
   }
 
   /** The host pids of the container's processes. */
   pids(rec: ContainerRecord): Promise<number[]> {
-    return this.d.runc.pids(rec.id);
+    return this.d.runtime.pids(rec.id);
   }
 
   updateResources(rec: ContainerRecord, r: RuntimeResources): Promise<void> {
-    return this.locked(rec.id, () => this.d.runc.update(rec.id, r));
+    return this.locked(rec.id, () => this.d.runtime.update(rec.id, r));
   }
 
   attachTo(ref: string, opts: AttachOptions, sink: AttachSink): AttachHandle {
@@ -652,27 +688,27 @@ export class ContainerService {
   async restore(): Promise<void> {
     const toStart: ContainerRecord[] = [];
     await this.discardUnfinished();
-    const mounted = new Set(mountsUnder(this.d.paths.containersRunDir));
-    const leftover = (rec: ContainerRecord) => existsSync(`${this.d.runc.root}/${rec.id}`) || mounted.has(this.d.paths.rootfs(rec.id));
+    const mounted = new Set(this.d.host.mounts.mountsUnder(this.d.paths.containersRunDir));
+    const leftover = (rec: ContainerRecord) => this.d.runtime.hasState(rec.id) || mounted.has(this.d.paths.rootfs(rec.id));
     for (const rec of this.d.store.all()) {
       const st = rec.state.status;
       if (st === 'running' || st === 'paused') {
-        const code = this.exits.read(rec.id);
+        const code = this.d.monitor.exits.read(rec.id);
         if (code !== undefined) {
           // Exited while berthd was down: record it before the API serves (as Docker's restore
           // does), rather than leaving it to the watcher, which races with the first requests.
           await this.onExit(rec.id, code);
           continue;
         }
-        if (processAlive(rec.state.monitorPid, 'conmon')) {
+        if (this.d.monitor.alive(rec.state.monitorPid)) {
           await this.reconcilePause(rec);
           this.watchLog(rec);
           continue;
         }
         // Monitor gone without an exit file (host crash, killed monitor).
         this.d.log.warn('container monitor is gone; marking the container exited', { id: rec.id });
-        await this.d.runc.delete(rec.id, true).catch(() => {});
-        unmount(this.d.paths.rootfs(rec.id), { detach: true });
+        await this.d.runtime.delete(rec.id, true).catch(() => {});
+        this.d.host.mounts.unmount(this.d.paths.rootfs(rec.id), { detach: true });
         Object.assign(rec.state, { status: 'exited', pid: 0, monitorPid: 0, exitCode: 128 + SIGKILL, finishedAt: now(), error: 'container monitor exited unexpectedly' });
         await this.d.store.save(rec);
         if (restartAtDaemonStart(rec)) toStart.push(rec);
@@ -692,7 +728,7 @@ export class ContainerService {
         if (st === 'exited' && restartAtDaemonStart(rec)) toStart.push(rec);
       }
     }
-    this.exits.start();
+    this.d.monitor.exits.start((id, code) => void this.onExit(id, code));
     for (const rec of toStart) {
       this.start(rec.id).catch((e: unknown) => this.d.log.warn('restart at daemon start failed', { id: rec.id, err: messageOf(e) }));
     }
@@ -706,9 +742,9 @@ export class ContainerService {
    */
   private async reapInterrupted(rec: ContainerRecord): Promise<void> {
     this.d.log.info('cleaning up a container start or exit interrupted by a crash', { id: rec.id, status: rec.state.status });
-    await this.d.runc.delete(rec.id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id: rec.id, err: messageOf(e) }));
-    unmount(this.d.paths.rootfs(rec.id), { detach: true });
-    await this.d.hooks.stopped?.(rec).catch((e: unknown) => this.d.log.warn('cleanup after an interrupted start failed', { id: rec.id, err: messageOf(e) }));
+    await this.d.runtime.delete(rec.id, true).catch((e: unknown) => this.d.log.warn('runtime delete failed', { id: rec.id, err: messageOf(e) }));
+    this.d.host.mounts.unmount(this.d.paths.rootfs(rec.id), { detach: true });
+    await this.released(rec).catch((e: unknown) => this.d.log.warn('cleanup after an interrupted start failed', { id: rec.id, err: messageOf(e) }));
   }
 
   /**
@@ -741,24 +777,9 @@ export class ContainerService {
 
   /** Stops watching; containers keep running under their monitors. */
   close(): void {
-    this.exits.stop();
+    this.d.monitor.exits.stop();
     this.logRotators.close();
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.attach.closeAll();
   }
-}
-
-/**
- * Docker's exit codes for a command that cannot be run: 127 when the error
- * names the command as not found, 126 when it cannot be invoked, else
- * `fallback` (128 for containers, 126 for exec).
- */
-export function startExitCode(message: string, cmd: string, fallback = 128): number {
-  if (message.includes(cmd) && /executable file not found|no such file or directory/i.test(message)) return 127;
-  if (/permission denied/i.test(message)) return 126;
-  return fallback;
-}
-
-function startErrorKind(message: string): 'InvalidParameter' | 'Internal' {
-  return /executable file not found|no such file or directory|permission denied/i.test(message) ? 'InvalidParameter' : 'Internal';
 }

@@ -202,3 +202,13 @@ export interface ContainerRecord {
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** A bind's mode string as Docker reports it ("ro,z", or what -v gave). */
+export function bindMode(b: BindSpec): string {
+  return b.mode ?? [...(b.readOnly ? ['ro'] : []), ...b.options].join(',');
+}
+
+/** Whether the container has a live process: running, or paused (frozen, still there). */
+export function isRunning(rec: { state: { status: ContainerStatus } }): boolean {
+  return rec.state.status === 'running' || rec.state.status === 'paused';
+}

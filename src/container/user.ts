@@ -3,7 +3,7 @@
  * /etc/passwd and /etc/group, as Docker does at start (libcontainer/user).
  */
 import { invalidParameter } from '../errdefs/errdefs.js';
-import { closeFd, openDir, readInRoot } from '../sys/dirfd.js';
+import type { Host } from '../sys/host.js';
 
 export interface ExecUser {
   uid: number;
@@ -28,8 +28,8 @@ interface GroupEntry {
 /** passwd and group files bigger than this are refused rather than read (a container controls them). */
 const MAX_ACCOUNT_FILE = 4 * 1024 * 1024;
 
-async function readLines(rootFd: number, path: string): Promise<string[]> {
-  const f = await readInRoot(rootFd, path, MAX_ACCOUNT_FILE);
+async function readLines(host: Host, root: string, path: string): Promise<string[]> {
+  const f = await host.files.readInRoot(root, path, MAX_ACCOUNT_FILE);
   switch (f.kind) {
     case 'file':
       return f.data.toString('utf8').split('\n');
@@ -60,18 +60,12 @@ const isId = (s: string) => /^\d+$/.test(s);
 
 /**
  * The user of a container process, from the container's own account files.
- * Reads them through sys/dirfd (inside the root, regular files only, bounded),
+ * Reads them through the Host seam (inside the root, regular files only, bounded),
  * so a running container cannot point the daemon at a host file or block it.
  */
-export async function resolveUser(root: string, spec: string, groupAdd: readonly string[] = []): Promise<ExecUser> {
-  const rootFd = openDir(root);
-  let files: [string[], string[]];
-  try {
-    files = await Promise.all([readLines(rootFd, '/etc/passwd'), readLines(rootFd, '/etc/group')]);
-  } finally {
-    closeFd(rootFd);
-  }
-  return userFrom(files[0], files[1], spec, groupAdd);
+export async function resolveUser(host: Host, root: string, spec: string, groupAdd: readonly string[] = []): Promise<ExecUser> {
+  const [passwdLines, groupLines] = await Promise.all([readLines(host, root, '/etc/passwd'), readLines(host, root, '/etc/group')]);
+  return userFrom(passwdLines, groupLines, spec, groupAdd);
 }
 
 function userFrom(passwdLines: string[], groupLines: string[], spec: string, groupAdd: readonly string[]): ExecUser {

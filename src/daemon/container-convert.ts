@@ -18,7 +18,7 @@ import type {
 } from '../api/types/containers.js';
 import { bodySchema, INT64, nullable, UINT16, UINT32 } from '../api/validate.js';
 import { statusText } from '../container/status.js';
-import type { BindSpec, ContainerRecord, ContainerSpec, MountRequest, RestartPolicyName } from '../container/types.js';
+import { bindMode, type ContainerRecord, type ContainerSpec, type MountRequest, type RestartPolicyName } from '../container/types.js';
 import type { ImageConfigFile } from '../image/oci.js';
 
 const str = { type: 'string' };
@@ -250,10 +250,6 @@ function binds(list: readonly string[]): ContainerSpec['binds'] {
 }
 
 /** A bind's mode as given (`ro,z`), Docker's MountPoint.Mode; rebuilt for records made before it was kept. */
-export function bindMode(b: BindSpec): string {
-  return b.mode ?? [...(b.readOnly ? ['ro'] : []), ...b.options].join(',');
-}
-
 /**
  * Validates a create request and merges it with the image config into the
  * spec the engine keeps. Throws InvalidParameter with Docker's messages.

@@ -1,6 +1,7 @@
-/** The empty shapes Docker shows for a container's network settings and endpoints. */
-import type { EndpointSettings, NetworkSettings } from '../api/types/containers.js';
+/** Container views that are not the record itself: the empty network shapes Docker shows, and mounts. */
+import type { EndpointSettings, MountPoint, NetworkSettings } from '../api/types/containers.js';
 import type { ContainerRecord } from '../container/types.js';
+import type { VolumeService } from '../volume/service.js';
 
 export function emptyEndpoint(): EndpointSettings {
   return {
@@ -42,4 +43,20 @@ export function baseNetworkSettings(rec: ContainerRecord, networks: Record<strin
     MacAddress: '',
     Networks: networks,
   };
+}
+
+/** A container's mounts as inspect shows them (volumes with their mountpoint on the host). */
+export function mountPointsView(rec: ContainerRecord, volumes: VolumeService): MountPoint[] {
+  const mountpointOf = (name: string): string => {
+    try {
+      return volumes.get(name).mountpoint;
+    } catch {
+      return '';
+    }
+  };
+  return rec.mountPoints.map((m) =>
+    m.type === 'volume'
+      ? { Type: 'volume', Name: m.source, Source: mountpointOf(m.source), Destination: m.destination, Driver: 'local', Mode: m.mode, RW: m.rw, Propagation: m.propagation }
+      : { Type: m.type, Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation },
+  );
 }

@@ -16,17 +16,20 @@ import { ContainerService } from '../container/service.js';
 import { ContainerStore } from '../container/store.js';
 import { Runc } from '../runtime/oci/runc.js';
 import { DaemonContainerBackend } from './container-backend.js';
+import { mountPointsView } from './container-views.js';
 import { ExecService } from '../container/exec.js';
 import { HealthChecker } from '../container/health.js';
 import { DaemonExecBackend } from './exec-backend.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
-import { capabilityBoundingMask } from '../sys/host.js';
-import { conflict } from '../errdefs/errdefs.js';
 import { VolumeService } from '../volume/service.js';
 import { toWireVolume } from '../api/routes/volumes.js';
 import { apiRoutes } from '../api/routes/index.js';
 import { API_VERSION } from '../api/version.js';
-import { ContainerMounts } from './container-mounts.js';
+import { VolumeMounts } from '../volume/container-mounts.js';
+import { ContainerNetworkAttacher } from '../network/attacher.js';
+import { ConmonMonitor } from '../runtime/monitor/conmon.js';
+import { realHost } from '../sys/host.js';
+import { isRunning } from '../container/types.js';
 import { NetworkService } from '../network/service.js';
 import { forwardCompatChain } from '../network/firewall.js';
 import { ContainerNetworking } from './container-network.js';
@@ -34,7 +37,7 @@ import { EventBus } from '../events/bus.js';
 import { ContentStore } from '../image/content-store.js';
 import { ImageService } from '../image/image-service.js';
 import { OverlaySnapshotter } from '../snapshot/overlay.js';
-import { hostFacts, supportsRecursiveReadOnly, toolVersion } from '../sys/host.js';
+import { hostFacts, supportsRecursiveReadOnly, toolVersion } from '../sys/facts.js';
 import type { Logger } from '../util/log.js';
 import { ensurePrivateDir } from '../util/private-dir.js';
 import { BERTH_VERSION } from './build-info.js';
@@ -82,6 +85,7 @@ export class Daemon {
     for (const sub of STATE_DIRS) await ensurePrivateDir(join(cfg.root, sub));
     await ensurePrivateDir(cfg.execRoot);
     for (const sub of RUNTIME_DIRS) await ensurePrivateDir(join(cfg.execRoot, sub));
+    const host = realHost();
     const id = await engineId(cfg.root);
     const events = new EventBus();
     const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
@@ -98,7 +102,7 @@ export class Daemon {
     const volumes = await VolumeService.open(cfg.root, log, {
       onEvent: (action, name, attributes) => events.publish({ type: 'volume', action, actor: { id: name, attributes } }),
     });
-    const mounts = new ContainerMounts(volumes, store, snapshots, images.tmpDir, log, await supportsRecursiveReadOnly());
+    const mounts = new VolumeMounts(volumes, store, log, await supportsRecursiveReadOnly());
     // Firewall names per daemon (its default bridge names it): daemons on one host never touch each other's.
     const network = await NetworkService.open(
       {
@@ -111,9 +115,11 @@ export class Daemon {
       },
       log,
     );
-    const networking = new ContainerNetworking(network, store, paths);
-    const runc = new Runc(paths.runtimeRoot);
-    const execs = new ExecService(store, paths, runc, () => capabilitiesFromMask(capabilityBoundingMask()));
+    const attacher = new ContainerNetworkAttacher(network, (ref) => store.tryResolve(ref), paths);
+    const networking = new ContainerNetworking(network, store, attacher);
+    const runc = new Runc(host, paths.runtimeRoot);
+    const monitor = new ConmonMonitor(host, runc, paths.exitDir, paths.socketDir);
+    const execs = new ExecService(store, paths, host, monitor, () => capabilitiesFromMask(host.facts.capabilityBoundingMask()));
     const health = new HealthChecker({
       probe: (rec, cmd, timeoutMs) => execs.run(rec.id, cmd, timeoutMs),
       changed: async (rec, statusChanged) => {
@@ -126,52 +132,34 @@ export class Daemon {
     const containers = new ContainerService({
       store,
       paths,
+      scratchDir: images.tmpDir,
       snapshots,
-      runc,
+      host,
+      runtime: runc,
+      monitor,
+      network: attacher,
+      mounts,
+      health,
       log,
       imageTopLayer: (id) => images.store.get(id)?.layers.at(-1)?.chainID,
       emit: (rec, action, attributes) =>
         events.publish({ type: 'container', action, actor: { id: rec.id, attributes: { ...rec.spec.labels, image: rec.spec.imageRef, name: rec.name, ...attributes } } }),
-      hooks: {
-        containerPid: (ref) => {
-          const other = store.resolve(ref);
-          if (other.state.status !== 'running' && other.state.status !== 'paused') throw conflict(`cannot join container ${ref}: it is not running`);
-          return other.state.pid;
-        },
-        created: async (rec) => {
-          await networking.created(rec);
-          await mounts.resolve(rec);
-        },
-        mounts: (rec) => mounts.specMounts(rec),
-        env: (rec) => networking.linkEnv(rec),
-        beforeStart: (rec, pid) => networking.beforeStart(rec, pid),
-        started: async (rec) => health.start(rec),
-        stopped: async (rec) => {
-          health.stop(rec.id);
-          await network.detach(rec.id);
-          await mounts.release(rec);
-        },
-        removed: async (rec, removeVolumes) => {
-          execs.forget(rec.id);
-          await networking.removed(rec);
-          await mounts.removed(rec, removeVolumes);
-        },
-      },
     });
+    containers.onRemoved((id) => execs.forget(id));
     images.setUsers({
       containersUsing: (imageId) =>
         store
           .all()
           .filter((c) => c.spec.image === imageId)
-          .map((c) => ({ id: c.id, running: c.state.status === 'running' || c.state.status === 'paused' || c.state.status === 'restarting' })),
+          .map((c) => ({ id: c.id, running: isRunning(c) || c.state.status === 'restarting' })),
     });
     await containers.restore();
     await network.reconcile((id) => {
-      const st = store.get(id)?.state.status;
-      return st === 'running' || st === 'paused';
+      const rec = store.get(id);
+      return !!rec && isRunning(rec);
     });
     await network.start();
-    await mounts.restore(store.all().filter((c) => c.state.status === 'running' || c.state.status === 'paused'));
+    await mounts.restore(store.all().filter(isRunning));
     // Health checks of containers that kept running while the daemon was away.
     for (const c of store.all()) if (c.state.status === 'running') health.start(c);
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
@@ -180,7 +168,7 @@ export class Daemon {
       containers,
       images,
       paths,
-      { networkSettings: (rec) => networking.networkSettings(rec), ports: (rec) => networking.ports(rec), execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mounts.view(rec) },
+      { networkSettings: (rec) => networking.networkSettings(rec), ports: (rec) => networking.ports(rec), execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mountPointsView(rec, volumes) },
       images.tmpDir,
     );
     const system = new DaemonSystemBackend({

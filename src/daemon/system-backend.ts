@@ -2,7 +2,7 @@
 import type { SystemBackend } from '../api/routes/system.js';
 import type { DiskUsage, InfoResponse, VersionResponse } from '../api/types/system.js';
 import { API_VERSION, MIN_API_VERSION } from '../api/version.js';
-import type { HostFacts } from '../sys/host.js';
+import type { HostFacts } from '../sys/facts.js';
 import type { RegistryInfo } from '../image/registry/service.js';
 import { BERTH_VERSION } from './build-info.js';
 

@@ -1,77 +1,173 @@
-/** Facts about the host for `info` and `version`, read once. */
-import { readFileSync } from 'node:fs';
-import os from 'node:os';
-import { run } from './exec.js';
+/**
+ * The Host seam: every effect the engine has on the host, as one interface
+ * passed in at composition (youki's Syscall trait habit). `realHost()` is the
+ * implementation over the rest of sys/; `FakeHost` (sys/fake-host.ts) records
+ * calls and keeps an in-memory host for unit tests of the state machine,
+ * network attach and volumes, which then run without root, runc or a kernel.
+ *
+ * Facets follow what the host offers: mounts, processes, cgroups, the
+ * network stack (ip, nftables, iptables, sysctls, port probes, resolvers),
+ * files (those of a container's root, resolved inside it; bounded reads;
+ * the runtime's and monitor's own state files), and facts about the host.
+ *
+ * Error contract: the real implementation throws what sys/ throws
+ * (SysError / CommandError / EngineError with a kind); fakes throw what a
+ * test scripts. Nothing here retries.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import { cgroupFrozen, cgroupUsage, netDevOf, removeCgroupDirs, systemCpuNs, type CgroupUsage, type NetDev } from './cgroups.js';
+import { closeFd, mkdirInRoot, openDir, readBounded, readInRoot, withFd, type RootFile } from './dirfd.js';
+import { run, spawnWithSyncPipes, type RunOptions, type RunResult, type SyncPipeChild } from './exec.js';
+import { capabilityBoundingMask } from './facts.js';
+import { hostRoutes, ipBatch, ipBatchInNetns, linkExists, linkInfo, type LinkInfo, type NetnsOption } from './ip.js';
+import { mountAll, unmount, type MountSpec } from './mount.js';
+import { mountAt, mountsUnder, type MountEntry } from './mountinfo.js';
+import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable, type IptablesBackend } from './nft.js';
+import { portFree, resolvConfText } from './ports.js';
+import { writeFifo } from './fifo.js';
+import { processAlive, signalProcess } from './proc.js';
+import { ensureSysctl, readSysctl, writeSysctl } from './sysctl.js';
+
+export interface HostMounts {
+  mountAll(specs: readonly MountSpec[], target: string): void;
+  /** A target that is not mounted is not an error. */
+  unmount(target: string, opts?: { detach?: boolean }): void;
+  /** Mount points at or below dir, deepest first. */
+  mountsUnder(dir: string): string[];
+  /** The mount on path (the topmost when several are stacked). */
+  mountAt(path: string): MountEntry | undefined;
+}
+
+export interface HostProcesses {
+  /** Whether pid runs (and, with `expect`, its command line names it). */
+  alive(pid: number, expect?: string): boolean;
+  /** Sends a signal; false when the process is gone. */
+  signal(pid: number, sig: NodeJS.Signals | number): boolean;
+  /** Runs a host tool to completion (CommandError on failure). */
+  run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /** Starts a monitor speaking the sync-pipe protocol (conmon). */
+  spawnMonitor(argv: readonly string[], logPath: string, opts?: { attachPipe?: boolean; cwd?: string }): SyncPipeChild;
+}
+
+export interface HostCgroups {
+  usage(path: string): CgroupUsage | undefined;
+  frozen(path: string): boolean;
+  /** Removes cgroup directories; false when one is busy. */
+  remove(paths: readonly string[]): Promise<boolean>;
+  systemCpuNs(): number;
+  netDevOf(pid: number): NetDev[];
+}
+
+export interface HostNet {
+  ipBatch(lines: readonly string[], opts?: NetnsOption): Promise<void>;
+  ipBatchInNetns(pid: number, lines: readonly string[]): Promise<void>;
+  hostRoutes(): string[];
+  linkExists(name: string): boolean;
+  linkInfo(name: string): LinkInfo | undefined;
+  nftApply(script: string): Promise<void>;
+  nftDeleteTable(family: string, name: string): Promise<void>;
+  iptablesFilterRules(backend: IptablesBackend): Promise<string | undefined>;
+  iptablesRestore(backend: IptablesBackend, input: string): Promise<void>;
+  readSysctl(key: string): string | undefined;
+  writeSysctl(key: string, value: string | number): void;
+  /** Sets the sysctl unless it already has the value; true when it changed it. */
+  ensureSysctl(key: string, value: string | number): boolean;
+  /** Whether nothing on the host holds proto/hostIp:port (a bind probe). */
+  portFree(proto: 'tcp' | 'udp', hostIp: string, port: number): Promise<boolean>;
+  /** The host's /etc/resolv.conf ('' when unreadable). */
+  resolvConf(): string;
+}
+
+export interface HostFiles {
+  /** mkdir -p of a path inside a container root (symlinks resolved inside it, never crossed when creating). */
+  mkdirInRoot(root: string, path: string, mode: number): void;
+  /** A regular file of a container root, bounded (sys/dirfd readInRoot). */
+  readInRoot(root: string, path: string, maxBytes: number): Promise<RootFile>;
+  /** A file the daemon owns but a container can write, bounded. */
+  readBounded(path: string, maxBytes: number): Promise<RootFile>;
+  /** State files of the runtime and the monitor (their dirs, pid files, fifos). */
+  exists(path: string): boolean;
+  readText(path: string): Promise<string | undefined>;
+  removeTree(path: string): Promise<void>;
+  /** Writes to a fifo someone reads (the monitor's control fifo), without blocking when nobody does. */
+  writeFifo(path: string, data: string): Promise<void>;
+}
 
 export interface HostFacts {
-  kernelVersion: string;
-  operatingSystem: string;
-  osVersion: string;
-  architecture: string;
-  ncpu: number;
-  memTotal: number;
-  hostname: string;
-  cgroupVersion: '1' | '2';
+  /** The capabilities the host lets a process hold (CapBnd of the daemon), as a hex mask. */
+  capabilityBoundingMask(): string;
 }
 
-export function hostFacts(): HostFacts {
-  let osName = 'Linux';
-  let osVersion = '';
-  try {
-    const rel = readFileSync('/etc/os-release', 'utf8');
-    osName = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(rel)?.[1] ?? osName;
-    osVersion = /^VERSION_ID="?([^"\n]*)"?/m.exec(rel)?.[1] ?? '';
-  } catch {
-    /* a host without os-release reports plain Linux */
-  }
-  let cgroupVersion: '1' | '2' = '1';
-  try {
-    readFileSync('/sys/fs/cgroup/cgroup.controllers');
-    cgroupVersion = '2';
-  } catch {
-    cgroupVersion = '1';
-  }
+export interface Host {
+  readonly mounts: HostMounts;
+  readonly processes: HostProcesses;
+  readonly cgroups: HostCgroups;
+  readonly net: HostNet;
+  readonly files: HostFiles;
+  readonly facts: HostFacts;
+}
+
+/** The real host, over sys/. */
+export function realHost(): Host {
   return {
-    kernelVersion: os.release(),
-    operatingSystem: osName,
-    osVersion,
-    architecture: os.machine(),
-    ncpu: os.cpus().length,
-    memTotal: os.totalmem(),
-    hostname: os.hostname(),
-    cgroupVersion,
+    mounts: {
+      mountAll,
+      unmount,
+      mountsUnder: (dir) => mountsUnder(dir),
+      mountAt: (path) => mountAt(path),
+    },
+    processes: {
+      alive: processAlive,
+      signal: signalProcess,
+      run,
+      spawnMonitor: spawnWithSyncPipes,
+    },
+    cgroups: {
+      usage: cgroupUsage,
+      frozen: cgroupFrozen,
+      remove: removeCgroupDirs,
+      systemCpuNs,
+      netDevOf,
+    },
+    net: {
+      ipBatch,
+      ipBatchInNetns,
+      hostRoutes,
+      linkExists,
+      linkInfo,
+      nftApply: (script) => nftApply(script),
+      nftDeleteTable: (family, name) => nftDeleteTable(family, name),
+      iptablesFilterRules: (backend) => iptablesFilterRules(backend),
+      iptablesRestore: (backend, input) => iptablesRestore(backend, input),
+      readSysctl,
+      writeSysctl,
+      ensureSysctl,
+      portFree,
+      resolvConf: resolvConfText,
+    },
+    files: {
+      mkdirInRoot: (root, path, mode) => withFd(openDir(root), (fd) => mkdirInRoot(fd, path, mode)),
+      readInRoot: async (root, path, maxBytes) => {
+        const fd = openDir(root);
+        try {
+          return await readInRoot(fd, path, maxBytes);
+        } finally {
+          closeFd(fd);
+        }
+      },
+      readBounded,
+      exists: existsSync,
+      readText: async (path) => {
+        try {
+          return await fs.readFile(path, 'utf8');
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+          throw e;
+        }
+      },
+      removeTree: (path) => fs.rm(path, { recursive: true, force: true }),
+      writeFifo,
+    },
+    facts: { capabilityBoundingMask },
   };
-}
-
-/** The first line of `tool --version`, or "" when the tool is missing. */
-export async function toolVersion(tool: string): Promise<string> {
-  try {
-    const r = await run([tool, '--version'], { allowFailure: true });
-    return (r.stdout || r.stderr).split('\n')[0]!.trim();
-  } catch {
-    return '';
-  }
-}
-
-/** This process's capability bounding set, as the hex mask /proc shows (what --privileged can give). */
-export function capabilityBoundingMask(): string {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  return /^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0';
-}
-
-/**
- * Whether read-only binds can be made read-only recursively (runc's "rro",
- * mount_setattr(2)), as Docker decides it: Linux 5.12 or later and a runtime
- * whose `features` list the option. false when either cannot tell.
- */
-export async function supportsRecursiveReadOnly(runtime = 'runc'): Promise<boolean> {
-  const [major = 0, minor = 0] = os.release().split(/[.-]/).map(Number);
-  if (major < 5 || (major === 5 && minor < 12)) return false;
-  try {
-    const r = await run([runtime, 'features'], { allowFailure: true });
-    if (r.code !== 0) return false;
-    return ((JSON.parse(r.stdout) as { mountOptions?: unknown }).mountOptions as string[] | undefined)?.includes('rro') ?? false;
-  } catch {
-    return false;
-  }
 }

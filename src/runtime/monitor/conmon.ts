@@ -1,25 +1,27 @@
 /**
- * The monitor driver: one conmon per container (and per exec session). conmon
- * runs `runc create`, holds the container's stdio (PTY or pipes), writes the
- * k8s-file log, serves the attach socket, and writes the exit code to
- * `<exitDir>/<id>` when the process ends, so containers outlive berthd.
+ * The conmon implementation of the Monitor contract (monitor.ts): one conmon
+ * per container and per exec session. conmon runs `runc create`, holds the
+ * container's stdio (PTY or pipes), writes the k8s-file log, serves the
+ * attach socket, and writes the exit code to `<exitDir>/<id>` when the
+ * process ends, so containers outlive berthd.
  *
- * Lifecycle: startMonitor() resolves once the container process exists (runc
- * create done) with its pid; the caller then runs `runc start`. Exit is
- * observed through the exit file (see ExitWatcher), not through this call.
- *
- * Errors: MonitorError carrying runc's message when create fails (the caller
- * maps "executable file not found" to 127 and "permission denied" to 126).
+ * Files per container, in its bundle: conmon.pid, pidfile, conmon.log, the
+ * ctl fifo (resize), oom (written by conmon in its working directory); the
+ * attach socket at `<socketDir>/<cuuid>/attach`. Exit files of containers in
+ * `<exitDir>`; an exec session keeps its own in `<sessionDir>/exits`.
  */
 import { join } from 'node:path';
-import { spawnWithSyncPipes } from '../../sys/exec.js';
+import type { Host } from '../../sys/host.js';
+import type { OciRuntime } from '../oci/runtime.js';
+import { ExitWatcher } from './exit-watcher.js';
+import { MonitorError, type ContainerMonitorOptions, type ExecMonitor, type ExecMonitorOptions, type Monitor, type MonitorErrorReason, type MonitorStarted } from './monitor.js';
 
 export const CONMON = '/usr/bin/conmon';
 
-export class MonitorError extends Error {}
-
-export interface MonitorPaths {
-  /** The OCI bundle: config.json, and where conmon puts its ctl and winsz fifos. */
+interface MonitorArgs {
+  id: string;
+  cuuid: string;
+  name: string;
   bundle: string;
   runtimePath: string;
   runtimeRoot: string;
@@ -27,19 +29,10 @@ export interface MonitorPaths {
   logPath: string;
   exitDir: string;
   persistDir: string;
-  /** conmon makes `<socketDir>/<cuuid>/attach`; keep it short (unix socket paths are ≤ 108 bytes). */
   socketDir: string;
   pidFile: string;
   monitorPidFile: string;
-  /** conmon's own stdout/stderr. */
   monitorLog: string;
-}
-
-export interface MonitorOptions extends MonitorPaths {
-  id: string;
-  /** Short unique name for the attach socket directory. */
-  cuuid: string;
-  name: string;
   terminal: boolean;
   stdin: boolean;
   leaveStdinOpen: boolean;
@@ -48,19 +41,108 @@ export interface MonitorOptions extends MonitorPaths {
   execProcessSpec?: string;
 }
 
-export interface MonitorStarted {
-  pid: number;
+export class ConmonMonitor implements Monitor {
+  readonly exits: ExitWatcher;
+
+  constructor(
+    private readonly host: Host,
+    private readonly runtime: OciRuntime,
+    /** Where container exits are recorded. */
+    exitDir: string,
+    /** Where attach sockets go (short: unix socket paths are at most 108 bytes). */
+    private readonly socketDir: string,
+  ) {
+    this.exits = new ExitWatcher(exitDir);
+  }
+
+  async start(o: ContainerMonitorOptions): Promise<MonitorStarted> {
+    const args = this.args({
+      id: o.id,
+      cuuid: o.id.slice(0, 12),
+      name: o.name,
+      bundle: o.bundle,
+      logPath: o.logPath,
+      exitDir: this.exits.dir,
+      persistDir: o.bundle,
+      pidFile: join(o.bundle, 'pidfile'),
+      monitorPidFile: join(o.bundle, 'conmon.pid'),
+      monitorLog: join(o.bundle, 'conmon.log'),
+      terminal: o.terminal,
+      stdin: o.stdin,
+      leaveStdinOpen: o.leaveStdinOpen,
+      ...(o.logSizeMax !== undefined ? { logSizeMax: o.logSizeMax } : {}),
+    });
+    // conmon writes some files (oom) relative to its working directory: keep them in the bundle.
+    const child = this.host.processes.spawnMonitor(args, join(o.bundle, 'conmon.log'), { cwd: o.bundle });
+    child.signalStart('0');
+    const pid = parseSync(await child.nextSync(), 'the container was created', join(o.bundle, 'conmon.log'), o.command);
+    const monitorPid = Number((await this.host.files.readText(join(o.bundle, 'conmon.pid')))?.trim()) || 0;
+    return { pid, monitorPid };
+  }
+
+  startExec(o: ExecMonitorOptions): ExecMonitor {
+    const dir = o.sessionDir;
+    const log = join(dir, 'conmon.log');
+    const argv = this.args({
+      id: o.containerId,
+      cuuid: o.cuuid,
+      name: o.name,
+      bundle: dir,
+      logPath: '',
+      exitDir: join(dir, 'exits'),
+      persistDir: dir,
+      pidFile: join(dir, 'pid'),
+      monitorPidFile: join(dir, 'conmon.pid'),
+      monitorLog: log,
+      terminal: o.terminal,
+      stdin: o.stdin,
+      leaveStdinOpen: false,
+      execProcessSpec: join(dir, 'process.json'),
+    });
+    if (o.attach) argv.push('--exec-attach');
+    const child = this.host.processes.spawnMonitor(argv, log, { attachPipe: o.attach, cwd: dir });
+    child.signalStart('0');
+    const pid = child.nextSync().then((m) => parseSync(m, 'the exec process started', log, o.command));
+    const exitCode = pid.then(async () => {
+      const m = await child.nextSync();
+      if (m === undefined) throw new MonitorError(`the exec monitor ended without an exit code; see ${log}`);
+      return (JSON.parse(m) as { data: number }).data;
+    });
+    pid.catch(() => {});
+    exitCode.catch(() => {});
+    const attachReady = o.attach
+      ? child.attachReady.then((m) => {
+          if (m === undefined) throw new MonitorError(`the exec monitor exited before its attach socket was ready; see ${log}`);
+          parseSync(m, 'the attach socket was ready', log, o.command);
+        })
+      : Promise.resolve();
+    attachReady.catch(() => {});
+    return { attachReady, begin: () => child.signalStart('0'), pid, exitCode };
+  }
+
+  alive(monitorPid: number): boolean {
+    return this.host.processes.alive(monitorPid, 'conmon');
+  }
+
+  oomKilled(bundle: string): boolean {
+    return this.host.files.exists(join(bundle, 'oom'));
+  }
+
+  /** conmon's ctl fifo: `1 <height> <width>`. */
+  resize(bundle: string, height: number, width: number): Promise<void> {
+    return this.host.files.writeFifo(join(bundle, 'ctl'), `1 ${height} ${width}\n`);
+  }
+
+  attachSocket(cuuid: string): string {
+    return join(this.socketDir, cuuid, 'attach');
+  }
+
+  private args(o: Omit<MonitorArgs, 'runtimePath' | 'runtimeRoot' | 'socketDir'>): string[] {
+    return monitorArgs({ ...o, runtimePath: this.runtime.binary, runtimeRoot: this.runtime.root, socketDir: this.socketDir });
+  }
 }
 
-export function attachSocketPath(socketDir: string, cuuid: string): string {
-  return join(socketDir, cuuid, 'attach');
-}
-
-export function ctlFifoPath(bundle: string): string {
-  return join(bundle, 'ctl');
-}
-
-export function monitorArgs(o: MonitorOptions): string[] {
+function monitorArgs(o: MonitorArgs): string[] {
   const args = [
     CONMON,
     '--api-version', '1',
@@ -89,7 +171,7 @@ export function monitorArgs(o: MonitorOptions): string[] {
 }
 
 /** A message of the sync pipe protocol: `{"data": n, "message"?: "…"}`. */
-function parseSync(raw: string | undefined, what: string, log: string): number {
+function parseSync(raw: string | undefined, what: string, log: string, command: string): number {
   if (raw === undefined) throw new MonitorError(`the monitor exited before ${what}; see ${log}`);
   let msg: { data?: number; message?: string };
   try {
@@ -98,58 +180,20 @@ function parseSync(raw: string | undefined, what: string, log: string): number {
     throw new MonitorError(`the container monitor answered ${JSON.stringify(raw)}`);
   }
   if (typeof msg.data !== 'number') throw new MonitorError(`the container monitor answered ${JSON.stringify(raw)}`);
-  if (msg.data < 0) throw new MonitorError((msg.message ?? `${what} failed`).trim());
+  if (msg.data < 0) {
+    const message = (msg.message ?? `${what} failed`).trim();
+    throw new MonitorError(message, startFailure(message, command));
+  }
   return msg.data;
 }
 
-/** Starts conmon and waits until the container process has been created. */
-export async function startMonitor(o: MonitorOptions): Promise<MonitorStarted> {
-  // conmon writes some files (oom) relative to its working directory: keep them in the bundle.
-  const child = spawnWithSyncPipes(monitorArgs(o), o.monitorLog, { cwd: o.bundle });
-  child.signalStart('0');
-  return { pid: parseSync(await child.nextSync(), 'the container was created', o.monitorLog) };
-}
-
-export interface ExecMonitor {
-  /** With attach: resolves once the attach socket exists; connect, then call begin(). */
-  attachReady: Promise<void>;
-  /** Lets the process start (attached sessions wait for this). */
-  begin(): void;
-  /** The exec'd process's pid, once it runs. */
-  pid: Promise<number>;
-  /** Its exit code (rejects with MonitorError when it could not start). */
-  exitCode: Promise<number>;
-}
-
 /**
- * Runs a process in a running container under its own conmon (`--exec`).
- * `o.bundle` must be the session's own directory (conmon puts its ctl fifo
- * there), `o.exitDir` its own too (conmon names exit files after the container).
+ * Why the runtime could not start a process. The runtime reports it only as
+ * text (runc: `exec: "x": executable file not found in $PATH`); this is the
+ * one place that reads it.
  */
-export function startExecMonitor(o: MonitorOptions & { attach: boolean }): ExecMonitor {
-  const argv = monitorArgs(o);
-  if (o.attach) argv.push('--exec-attach');
-  const child = spawnWithSyncPipes(argv, o.monitorLog, { attachPipe: o.attach, cwd: o.bundle });
-  child.signalStart('0');
-  const pid = child.nextSync().then((m) => parseSync(m, 'the exec process started', o.monitorLog));
-  const exitCode = pid.then(async () => {
-    const m = await child.nextSync();
-    if (m === undefined) throw new MonitorError(`the exec monitor ended without an exit code; see ${o.monitorLog}`);
-    return (JSON.parse(m) as { data: number }).data;
-  });
-  pid.catch(() => {});
-  exitCode.catch(() => {});
-  const attachReady = o.attach
-    ? child.attachReady.then((m) => {
-        if (m === undefined) throw new MonitorError(`the exec monitor exited before its attach socket was ready; see ${o.monitorLog}`);
-        parseSync(m, 'the attach socket was ready', o.monitorLog);
-      })
-    : Promise.resolve();
-  attachReady.catch(() => {});
-  return {
-    attachReady,
-    begin: () => child.signalStart('0'),
-    pid,
-    exitCode,
-  };
+function startFailure(message: string, command: string): MonitorErrorReason {
+  if (message.includes(command) && /executable file not found|no such file or directory/i.test(message)) return 'command-not-found';
+  if (/permission denied/i.test(message)) return 'command-not-executable';
+  return 'other';
 }

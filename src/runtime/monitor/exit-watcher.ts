@@ -4,21 +4,23 @@
  * owner consumes them, so an exit that happened while berthd was down is
  * still there at start (see pending()).
  */
-import { watch, type FSWatcher, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { watch, type FSWatcher, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import type { ExitSource } from './monitor.js';
 import { join } from 'node:path';
 
 export type ExitHandler = (id: string, exitCode: number) => void;
 
-export class ExitWatcher {
+export class ExitWatcher implements ExitSource {
   private watcher: FSWatcher | undefined;
   private readonly seen = new Set<string>();
+  private onExit: ExitHandler = () => {};
 
-  constructor(
-    readonly dir: string,
-    private readonly onExit: ExitHandler,
-  ) {}
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
 
-  start(): void {
+  start(onExit: ExitHandler): void {
+    this.onExit = onExit;
     this.watcher = watch(this.dir, (_ev, name) => {
       if (name) this.check(name.toString());
     });

@@ -1,41 +1,20 @@
 /**
- * The OCI runtime driver: a thin, stateless wrapper over the runc binary.
- * State rules (what may be started, stopped, paused) live in container/, not
- * here. `create` is not here: the monitor (conmon) runs it.
+ * The runc implementation of the OciRuntime contract (runtime.ts): a thin,
+ * stateless wrapper over the runc binary, through the Host seam.
  *
- * Errors: a failed runc call throws RuntimeError with runc's own message;
- * state() returns undefined for an unknown container instead of throwing.
+ * runc reports failures only as text (JSON log lines or plain stderr): call()
+ * turns them into RuntimeError with a reason, in this one place.
  */
-import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { removeCgroupDirs } from '../../sys/cgroups.js';
-import { CommandError, run } from '../../sys/exec.js';
-import { processAlive } from '../../sys/proc.js';
+import { CommandError } from '../../sys/exec.js';
+import type { Host } from '../../sys/host.js';
+import { RuntimeError, type OciRuntime, type RuntimeErrorReason, type RuntimeResources, type RuntimeState } from './runtime.js';
 
-export class RuntimeError extends Error {}
+export { RuntimeError, type RuntimeResources, type RuntimeState } from './runtime.js';
 
-export interface RuntimeState {
-  id: string;
-  pid: number;
-  status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
-  bundle: string;
-}
-
-export interface RuntimeResources {
-  memory?: number;
-  memorySwap?: number;
-  memoryReservation?: number;
-  cpuShares?: number;
-  cpuQuota?: number;
-  cpuPeriod?: number;
-  cpusetCpus?: string;
-  cpusetMems?: string;
-  pidsLimit?: number;
-  blkioWeight?: number;
-}
-
-export class Runc {
+export class Runc implements OciRuntime {
   constructor(
+    private readonly host: Host,
     /** runc's state directory (--root). */
     readonly root: string,
     readonly binary = '/usr/sbin/runc',
@@ -43,10 +22,13 @@ export class Runc {
 
   private async call(args: string[], input?: string): Promise<string> {
     try {
-      const r = await run([this.binary, '--root', this.root, ...args], input !== undefined ? { input } : {});
+      const r = await this.host.processes.run([this.binary, '--root', this.root, ...args], input !== undefined ? { input } : {});
       return r.stdout;
     } catch (e) {
-      if (e instanceof CommandError) throw new RuntimeError(runcMessage(e.result.stderr || e.result.stdout));
+      if (e instanceof CommandError) {
+        const message = runcMessage(e.result.stderr || e.result.stdout);
+        throw new RuntimeError(message, failureReason(message));
+      }
       throw e;
     }
   }
@@ -74,21 +56,27 @@ export class Runc {
     const dir = join(this.root, id);
     let state: { init_process_pid?: number; cgroup_paths?: Record<string, string> };
     try {
-      state = JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')) as typeof state;
+      const text = await this.host.files.readText(join(dir, 'state.json'));
+      if (text === undefined) return false;
+      state = JSON.parse(text) as typeof state;
     } catch {
       return false;
     }
-    if (state.init_process_pid && processAlive(state.init_process_pid)) return false;
-    if (!(await removeCgroupDirs(Object.values(state.cgroup_paths ?? {})))) return false;
-    await rm(dir, { recursive: true, force: true });
+    if (state.init_process_pid && this.host.processes.alive(state.init_process_pid)) return false;
+    if (!(await this.host.cgroups.remove(Object.values(state.cgroup_paths ?? {})))) return false;
+    await this.host.files.removeTree(dir);
     return true;
+  }
+
+  hasState(id: string): boolean {
+    return this.host.files.exists(join(this.root, id));
   }
 
   async state(id: string): Promise<RuntimeState | undefined> {
     try {
       return JSON.parse(await this.call(['state', id])) as RuntimeState;
     } catch (e) {
-      if (e instanceof RuntimeError && /does not exist|not exist/.test(e.message)) return undefined;
+      if (e instanceof RuntimeError && e.reason === 'not-found') return undefined;
       throw e;
     }
   }
@@ -125,6 +113,12 @@ export class Runc {
     };
     await this.call(['update', '--resources', '-', id], JSON.stringify(resources));
   }
+}
+
+function failureReason(message: string): RuntimeErrorReason {
+  if (/does not exist|container not found/i.test(message)) return 'not-found';
+  if (/not running|process already finished|container has stopped/i.test(message)) return 'not-running';
+  return 'other';
 }
 
 /** runc logs JSON lines ({"level":"error","msg":…}) or plain text; keep the message. */

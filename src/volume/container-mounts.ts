@@ -1,32 +1,54 @@
 /**
- * Volumes and binds of containers: resolved once at create (Docker's order:
- * --volumes-from, -v binds and named volumes, --mount, then the image's and
- * -v's anonymous VOLUME paths), with empty volumes filled from the image
- * (copy-up); turned into runtime mounts at every start; released at exit;
- * anonymous volumes removed by `rm -v`.
+ * MountProvider: a container's volumes, binds and tmpfs mounts, and its
+ * implementation over the local VolumeService.
+ *
+ * Lifecycle per container:
+ *   resolve (at create, Docker's order: --volumes-from, -v binds and named
+ *     volumes, --mount, then the image's and -v's anonymous VOLUME paths;
+ *     volumes created as needed and an empty one filled from the image at
+ *     that path: copy-up) → specMounts (at each start: the runtime's mounts;
+ *     volumes acquired, mounted when their options say so) → release (at
+ *     each exit) … → removed (at remove: released; anonymous volumes go with
+ *     `rm -v`). restore() re-acquires the volumes of containers that kept
+ *     running while the daemon was down.
+ *
+ * Error contract: resolve throws InvalidParameter (Docker's messages) for a
+ * bad mount and then removes the volumes it made; specMounts throws
+ * InvalidParameter when a bind source vanished. release, removed and restore
+ * log what fails and go on.
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { MountPoint } from '../api/types/containers.js';
-import type { ContainerStore } from '../container/store.js';
-import type { ContainerRecord, MountPointRecord } from '../container/types.js';
+import { bindMode, type ContainerRecord, type MountPointRecord } from '../container/types.js';
 import { invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import type { SpecMount } from '../runtime/spec/build.js';
-import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Logger } from '../util/log.js';
-import type { VolumeService } from '../volume/service.js';
+import type { VolumeService } from './service.js';
 import { closeFd, fdPath, openDirInRoot } from '../sys/dirfd.js';
-import { bindMode } from './container-convert.js';
-import { withRootfs } from './container-files.js';
 
 const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
 
-export class ContainerMounts {
+/** Runs fn with the container's root filesystem mounted (its image content, for copy-up). */
+export type RootfsAccess = <T>(rec: ContainerRecord, fn: (root: string) => Promise<T>) => Promise<T>;
+
+/** The containers the provider must know of: --volumes-from sources, and who uses a volume. */
+export interface ContainerIndex {
+  resolve(ref: string): ContainerRecord;
+  all(): ContainerRecord[];
+}
+
+export interface MountProvider {
+  resolve(rec: ContainerRecord, rootfs: RootfsAccess): Promise<void>;
+  specMounts(rec: ContainerRecord): Promise<SpecMount[]>;
+  release(rec: ContainerRecord): Promise<void>;
+  removed(rec: ContainerRecord, removeAnonymous: boolean): Promise<void>;
+  restore(running: ContainerRecord[]): Promise<void>;
+}
+
+export class VolumeMounts implements MountProvider {
   constructor(
     private readonly volumes: VolumeService,
-    private readonly store: ContainerStore,
-    private readonly snapshots: Snapshotter,
-    private readonly tmpDir: string,
+    private readonly store: ContainerIndex,
     private readonly log: Logger,
     /** Read-only binds are made read-only recursively ("rro"), where the kernel and runc allow it. */
     private readonly recursiveReadOnly = false,
@@ -36,7 +58,7 @@ export class ContainerMounts {
   usersOf = (name: string): string[] => this.store.all().filter((c) => c.mountPoints.some((m) => m.type === 'volume' && m.source === name)).map((c) => c.id);
 
   /** Resolves and records the mounts of a new container; on failure removes the volumes it made. */
-  async resolve(rec: ContainerRecord): Promise<void> {
+  async resolve(rec: ContainerRecord, rootfs: RootfsAccess): Promise<void> {
     const s = rec.spec;
     const points: MountPointRecord[] = [];
     const fresh: string[] = [];
@@ -78,7 +100,7 @@ export class ContainerMounts {
         } else {
           const name = await volume(b.source);
           add({ type: 'volume', source: name, destination: b.target, rw: !b.readOnly, mode: mode || 'z', propagation: '' });
-          if (!b.options.includes('nocopy')) await this.copyUp(rec, name, b.target);
+          if (!b.options.includes('nocopy')) await this.copyUp(rec, name, b.target, rootfs);
         }
       }
       for (const m of s.mounts) {
@@ -89,7 +111,7 @@ export class ContainerMounts {
         } else if (m.type === 'volume') {
           const name = await volume(m.source, { ...(m.volumeLabels ? { labels: m.volumeLabels } : {}), ...(m.volumeDriverOptions ? { driverOpts: m.volumeDriverOptions } : {}) });
           add({ type: 'volume', source: name, destination: m.target, rw: !m.readOnly, mode: 'z', propagation: '' });
-          if (!m.noCopy) await this.copyUp(rec, name, m.target);
+          if (!m.noCopy) await this.copyUp(rec, name, m.target, rootfs);
         } else {
           add({ type: 'tmpfs', source: '', destination: m.target, rw: !m.readOnly, mode: '', propagation: '', ...(m.tmpfsSize ? { tmpfsSize: m.tmpfsSize } : {}), ...(m.tmpfsMode ? { tmpfsMode: m.tmpfsMode } : {}) });
         }
@@ -99,7 +121,7 @@ export class ContainerMounts {
         if (covered(dest)) continue;
         const name = await volume('');
         add({ type: 'volume', source: name, destination: dest, rw: true, mode: '', propagation: '' });
-        await this.copyUp(rec, name, dest);
+        await this.copyUp(rec, name, dest, rootfs);
       }
     } catch (e) {
       for (const name of fresh) await this.volumes.remove(name, { force: true }, () => []).catch(() => {});
@@ -116,12 +138,12 @@ export class ContainerMounts {
    * nocopy; a volume with content is left alone). A volume that is a mount
    * (type/device options) is mounted for the copy, as Docker does.
    */
-  private async copyUp(rec: ContainerRecord, name: string, dest: string): Promise<void> {
+  private async copyUp(rec: ContainerRecord, name: string, dest: string, rootfs: RootfsAccess): Promise<void> {
     const v = this.volumes.get(name);
     const isMount = !!(v.options && (v.options['type'] || v.options['device']));
     // A plain volume with content stays as it is: no need to mount the container's rootfs.
     if (!isMount && readdirSync(v.mountpoint).length > 0) return;
-    await withRootfs(this.snapshots, { ...rec, state: { ...rec.state, status: 'created' } }, '', this.tmpDir, async (root) => {
+    await rootfs(rec, async (root) => {
       const src = openDirInRoot(root, dest);
       if (src === undefined) return;
       try {
@@ -174,21 +196,5 @@ export class ContainerMounts {
   async restore(running: ContainerRecord[]): Promise<void> {
     for (const rec of running) for (const m of rec.mountPoints) if (m.type === 'volume') await this.volumes.acquire(m.source, rec.id).catch(() => {});
     await this.volumes.settle();
-  }
-
-  private mountpointOf(name: string): string {
-    try {
-      return this.volumes.get(name).mountpoint;
-    } catch {
-      return '';
-    }
-  }
-
-  view(rec: ContainerRecord): MountPoint[] {
-    return rec.mountPoints.map((m) =>
-      m.type === 'volume'
-        ? { Type: 'volume', Name: m.source, Source: this.mountpointOf(m.source), Destination: m.destination, Driver: 'local', Mode: m.mode, RW: m.rw, Propagation: m.propagation }
-        : { Type: m.type, Source: m.source, Destination: m.destination, Mode: m.mode, RW: m.rw, Propagation: m.propagation },
-    );
   }
 }
