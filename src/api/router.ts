@@ -47,23 +47,19 @@ export class Router {
     }
   }
 
-  /** The route for method and path; `allowed` lists methods when only the path matched. */
-  match(method: string, path: string): Match | { allowed: string[] } | undefined {
-    const allowed: string[] = [];
+  /** The route for method and path (HEAD is served by GET routes). */
+  match(method: string, path: string): Match | undefined {
     for (const r of this.routes) {
+      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const m = r.re.exec(path);
       if (!m) continue;
-      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) {
-        allowed.push(r.method);
-        continue;
-      }
       const params: Record<string, string> = {};
       r.names.forEach((n, i) => {
         params[n] = decodePathParam(m[i + 1]!);
       });
       return { route: r, params };
     }
-    return allowed.length ? { allowed } : undefined;
+    return undefined;
   }
 }
 

@@ -17,7 +17,7 @@ import type { Duplex } from 'node:stream';
 import { errnoCode, messageOf, notFound, invalidParameter, EngineError } from '../errdefs/errdefs.js';
 import type { Logger } from '../util/log.js';
 import { RequestContext } from './context.js';
-import { errorReply } from './errors.js';
+import { errorReply, parserErrorReply } from './errors.js';
 import { Router, type Route } from './router.js';
 import { API_VERSION, MIN_API_VERSION, compareVersions } from './version.js';
 
@@ -60,14 +60,9 @@ export class ApiServer {
         socket.destroy();
         return;
       }
-      const [status, message] =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? ['431 Request Header Fields Too Large', 'request headers are too large']
-          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? ['408 Request Timeout', 'the request headers did not arrive in time']
-            : ['400 Bad Request', `malformed HTTP request: ${err.message}`];
+      const { status, reason, message } = parserErrorReply(err.code, err.message);
       const body = JSON.stringify({ message }) + '\n';
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   }
 
@@ -132,8 +127,8 @@ export class ApiServer {
       }
       const method = req.method ?? 'GET';
       const found = this.router.match(method, path);
+      // A known path with another method is "page not found" too, as dockerd answers.
       if (!found) throw notFound('page not found');
-      if ('allowed' in found) throw new EngineError('InvalidParameter', `method ${method} not allowed on ${path}`);
       const ctx = new RequestContext(req, res, found.params, target.query, version, found.route.body, found.route.hijack ? hijack : undefined);
       await found.route.handler(ctx);
     } catch (err) {

@@ -1,7 +1,8 @@
 /**
  * Request-body validation with JSON schemas (ajv). Each route declares the
- * schema of its body next to its handler; a body that does not fit gets a 400
- * naming the field and what was expected, before any work starts.
+ * schema of its body next to its handler (the long container ones are in
+ * api/schemas); a body that does not fit gets a 400 naming the field and what
+ * was expected, before any work starts. Backends get bodies of their type.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { invalidParameter } from '../errdefs/errdefs.js';

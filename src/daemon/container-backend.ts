@@ -12,6 +12,7 @@ import { checkFilterNames, matchLabels, type Filters } from '../api/filters.js';
 import type { AttachQuery, CommitQuery, ContainerBackend, LogsQuery } from '../api/routes/containers.js';
 import type { HijackedStream } from '../api/hijack.js';
 import type {
+  ContainerConfig,
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspect,
@@ -43,7 +44,7 @@ import { run } from '../sys/exec.js';
 import { cgroupUsage, netDevOf, systemCpuNs } from '../sys/cgroups.js';
 import { mountAll, unmount } from '../sys/mount.js';
 import { commitContainer } from './commit.js';
-import { COMMIT_CONFIG_SCHEMA, CREATE_SCHEMA, specFromRequest, wireInspect, wireSummary } from './container-convert.js';
+import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { containerRuntimeMountpoints, withRootfs } from './container-files.js';
 import { parseTimestamp } from './filter-util.js';
 import { filterMatcher } from '../util/re2.js';
@@ -60,9 +61,6 @@ const LIST_FILTERS = ['id', 'name', 'label', 'status', 'exited', 'ancestor', 'be
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 export class DaemonContainerBackend implements ContainerBackend {
-  readonly createSchema = CREATE_SCHEMA;
-  readonly commitSchema = COMMIT_CONFIG_SCHEMA;
-
   constructor(
     private readonly svc: ContainerService,
     private readonly images: ImageService,
@@ -483,7 +481,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  async commit(q: CommitQuery, _config: Record<string, unknown> | undefined) {
+  async commit(q: CommitQuery, _config: ContainerConfig | undefined) {
     const r = this.rec(q.container);
     const ref = q.repo ? parseRepositoryTag(q.repo, q.tag) : undefined;
     const id = await commitContainer(this.images, this.svc, r, {

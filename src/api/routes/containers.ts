@@ -5,7 +5,9 @@ import type { RequestContext } from '../context.js';
 import type { Filters } from '../filters.js';
 import { hijack, type HijackedStream } from '../hijack.js';
 import type { Route } from '../router.js';
+import { COMMIT_CONFIG_SCHEMA, CREATE_SCHEMA, UPDATE_SCHEMA } from '../schemas/containers.js';
 import type {
+  ContainerConfig,
   ContainerCreateRequest,
   ContainerCreateResponse,
   ContainerInspect,
@@ -21,7 +23,6 @@ import type {
   RestartPolicy,
 } from '../types/containers.js';
 import type { IdResponse } from '../types/common.js';
-import { bodySchema, INT64, nullable, UINT16, type BodySchema } from '../validate.js';
 import { versionAtLeast } from '../version.js';
 import { requireWebSocket, upgradeWebSocket } from '../websocket.js';
 
@@ -82,11 +83,7 @@ export interface ContainerBackend {
   archiveGet(id: string, path: string): Promise<{ stat: PathStat; body: Readable }>;
   archivePut(id: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
   prune(filters: Filters): Promise<ContainerPruneResponse>;
-  commit(q: CommitQuery, config: Record<string, unknown> | undefined): Promise<IdResponse>;
-  /** The JSON schema checking create bodies. */
-  readonly createSchema: BodySchema<ContainerCreateRequest>;
-  /** The JSON schema checking commit's config body. */
-  readonly commitSchema: BodySchema<Record<string, unknown>>;
+  commit(q: CommitQuery, config: ContainerConfig | undefined): Promise<IdResponse>;
 }
 
 const statHeader = (s: PathStat) => Buffer.from(JSON.stringify(s)).toString('base64');
@@ -111,7 +108,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       pattern: '/containers/create',
       body: 'json',
       handler: async (ctx) => {
-        const body = await ctx.jsonBody(b.createSchema);
+        const body = await ctx.jsonBody(CREATE_SCHEMA);
         ctx.json(201, await b.create(body, ctx.str('name'), ctx.str('platform')));
       },
     },
@@ -328,7 +325,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       handler: async (ctx) => {
         const container = ctx.str('container');
         if (!container) throw invalidParameter('commit requires the container query parameter');
-        const config = await ctx.jsonBody(b.commitSchema, {});
+        const config = await ctx.jsonBody(COMMIT_CONFIG_SCHEMA, {});
         ctx.json(
           201,
           await b.commit(
@@ -360,22 +357,3 @@ function requirePath(ctx: RequestContext): string {
   return p;
 }
 
-
-
-const UPDATE_SCHEMA = bodySchema<Resources & { RestartPolicy?: RestartPolicy }>({
-  type: 'object',
-  properties: {
-    Memory: INT64,
-    MemorySwap: INT64,
-    MemoryReservation: INT64,
-    NanoCpus: INT64,
-    CpuShares: INT64,
-    CpuQuota: INT64,
-    CpuPeriod: INT64,
-    CpusetCpus: { type: 'string' },
-    CpusetMems: { type: 'string' },
-    PidsLimit: nullable(INT64),
-    BlkioWeight: UINT16,
-    RestartPolicy: { type: 'object', properties: { Name: { type: 'string' }, MaximumRetryCount: INT64 } },
-  },
-});
