@@ -18,7 +18,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import { conflict, EngineError, invalidParameter, messageOf, notModified } from '../errdefs/errdefs.js';
 import { parseLogOptions } from '../logs/options.js';
 import { LogRotators, prepareLog } from '../logs/rotation.js';
@@ -40,6 +39,8 @@ import { parseSignal, SIGKILL, SIGTERM } from './signals.js';
 import type { ContainerStore } from './store.js';
 import { isRunning, ZERO_TIME, type ContainerRecord, type ContainerSpec } from './types.js';
 import { AttachHub, type AttachOptions, type AttachSink, type AttachHandle } from './attach.js';
+import { ContainerFiles } from './files.js';
+import { topOf, usageOf, type ContainerUsage, type TopResult } from './processes.js';
 
 /** Health checks of running containers (container/health.ts). */
 export interface HealthWatch {
@@ -92,12 +93,15 @@ export class ContainerService {
   /** Generations of the logs of running containers with log limits. */
   private readonly logRotators: LogRotators;
   readonly attach: AttachHub;
+  /** The container's filesystem: export, cp, diff, commit's layer. */
+  readonly files: ContainerFiles;
 
   constructor(private readonly d: ContainerServiceDeps) {
     this.events.setMaxListeners(0);
     mkdirSync(d.paths.socketDir, { recursive: true });
     mkdirSync(d.paths.runtimeRoot, { recursive: true });
     this.attach = new AttachHub((id) => d.monitor.attachSocket(d.paths.cuuid(id)));
+    this.files = new ContainerFiles(d.host, d.snapshots, d.paths, d.scratchDir);
     this.logRotators = new LogRotators((id, err) => d.log.warn('log rotation failed', { id, err: messageOf(err) }));
   }
 
@@ -185,7 +189,7 @@ export class ContainerService {
         },
       );
       await this.d.network.register(rec);
-      await this.d.mounts.resolve(rec, (r, fn) => this.withRootfs(r, fn));
+      await this.d.mounts.resolve(rec, (r, fn) => this.files.withRootfs(r, fn));
       delete rec.incomplete;
       await store.save(rec);
     } catch (e) {
@@ -333,23 +337,6 @@ export class ContainerService {
     return other.state.pid;
   }
 
-  /**
-   * Runs fn with the container's root filesystem mounted: the running
-   * container's own mount, or a temporary one in scratch, removed afterwards.
-   */
-  async withRootfs<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
-    if (isRunning(rec)) return fn(this.d.paths.rootfs(rec.id));
-    const dir = join(this.d.scratchDir, `rootfs-${randomBytes(6).toString('hex')}`);
-    await fs.mkdir(dir, { recursive: true });
-    this.d.host.mounts.mountAll(this.d.snapshots.mounts(rec.snapshotKey), dir);
-    try {
-      return await fn(dir);
-    } finally {
-      this.d.host.mounts.unmount(dir, { detach: true });
-      await fs.rm(dir, { recursive: true, force: true });
-    }
-  }
-
   /** Removes runtime leftovers of an earlier run (runc state, mounts, sockets). */
   private async cleanupRuntime(rec: ContainerRecord): Promise<void> {
     const p = this.d.paths;
@@ -371,7 +358,7 @@ export class ContainerService {
       this.d.monitor.exits.consume(id);
       return;
     }
-    if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+    if (!isRunning(rec)) {
       this.d.monitor.exits.consume(id);
       return;
     }
@@ -431,7 +418,7 @@ export class ContainerService {
   /** Resolves when the container is no longer running (at once if it is not). */
   private exited(id: string): Promise<void> {
     const rec = this.d.store.get(id);
-    if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused')) return Promise.resolve();
+    if (!rec || !isRunning(rec)) return Promise.resolve();
     return new Promise((resolve) => this.events.once(`exit:${id}`, () => resolve()));
   }
 
@@ -450,7 +437,7 @@ export class ContainerService {
         await this.d.store.save(rec);
         return;
       }
-      if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw notModified('container already stopped');
+      if (!isRunning(rec)) throw notModified('container already stopped');
       rec.state.manuallyStopped = true;
       await this.d.store.save(rec);
       await this.stopLocked(rec, opts);
@@ -494,7 +481,7 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     const sig = parseSignal(signal);
     return this.locked(rec.id, async () => {
-      if (rec.state.status !== 'running' && rec.state.status !== 'paused') {
+      if (!isRunning(rec)) {
         throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
       }
       if (sig === SIGKILL || sig === SIGTERM) {
@@ -511,7 +498,7 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     return this.locked(rec.id, async () => {
       this.cancelRestart(rec.id);
-      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+      if (isRunning(rec)) {
         rec.state.manuallyStopped = true;
         await this.stopLocked(rec, opts);
       }
@@ -578,7 +565,7 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     return this.locked(rec.id, async () => {
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id.slice(0, 12)} is already in progress`);
-      if (rec.state.status === 'running' || rec.state.status === 'paused') {
+      if (isRunning(rec)) {
         if (!opts.force) {
           throw conflict(
             `You cannot remove a ${rec.state.status} container ${rec.id}. ${rec.state.status === 'paused' ? 'Unpause and then stop' : 'Stop'} the container before attempting removal or force remove`,
@@ -623,7 +610,7 @@ export class ContainerService {
     if (condition === 'removed') {
       return { ready: new Promise((resolve) => this.events.once(`removed:${rec.id}`, () => resolve(result()))) };
     }
-    const running = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting';
+    const running = isRunning(rec) || rec.state.status === 'restarting';
     if (condition === 'not-running' && !running) return { ready: Promise.resolve(result()) };
     return {
       ready: new Promise((resolve) => {
@@ -658,14 +645,20 @@ export class ContainerService {
   /** Resizes the container's terminal (conmon's ctl fifo: `1 <height> <width>`). */
   async resize(ref: string, height: number, width: number): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not running`);
+    if (!isRunning(rec)) throw conflict(`Container ${rec.id} is not running`);
     if (!rec.spec.tty) return;
     await this.d.monitor.resize(this.d.paths.bundle(rec.id), height, width);
   }
 
-  /** The host pids of the container's processes. */
-  pids(rec: ContainerRecord): Promise<number[]> {
-    return this.d.runtime.pids(rec.id);
+  /** The container's processes as ps shows them (docker top). */
+  async top(rec: ContainerRecord, psArgs: string | undefined): Promise<TopResult> {
+    if (!isRunning(rec)) throw conflict(`Container ${rec.id} is not running`);
+    return topOf(this.d.host, await this.d.runtime.pids(rec.id), psArgs);
+  }
+
+  /** What the container uses now (docker stats). */
+  usage(rec: ContainerRecord): ContainerUsage {
+    return usageOf(this.d.host, rec);
   }
 
   updateResources(rec: ContainerRecord, r: RuntimeResources): Promise<void> {
@@ -674,7 +667,7 @@ export class ContainerService {
 
   attachTo(ref: string, opts: AttachOptions, sink: AttachSink): AttachHandle {
     const rec = this.d.store.resolve(ref);
-    const running = rec.state.status === 'running' || rec.state.status === 'paused';
+    const running = isRunning(rec);
     return this.attach.attach(rec.id, opts, sink, running);
   }
 

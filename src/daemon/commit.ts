@@ -4,12 +4,10 @@
  * instructions) as the image's defaults.
  */
 import { internal } from '../errdefs/errdefs.js';
-import { containerRuntimeMountpoints } from './container-files.js';
 import type { ContainerService } from '../container/service.js';
 import type { ContainerRecord } from '../container/types.js';
 import { applyChanges } from '../image/changes.js';
 import type { ImageService } from '../image/image-service.js';
-import { diffLayer } from '../image/layer-diff.js';
 import { ingestLayer } from '../image/layer-ingest.js';
 import type { ContainerDefaults, ImageConfigFile } from '../image/oci.js';
 import type { Reference } from '../image/reference.js';
@@ -47,10 +45,8 @@ export async function commitContainer(images: ImageService, containers: Containe
   const pause = o.pause && rec.state.status === 'running';
   if (pause) await containers.pause(rec.id, { transient: true });
   try {
-    const upper = images.snapshots.layerDir(rec.snapshotKey);
-    const exclude = await containerRuntimeMountpoints(images.snapshots, rec);
     const top = base.layers[base.layers.length - 1]?.chainID;
-    const layer = await ingestLayer(images, diffLayer(upper, { exclude }), { ...(top ? { parent: top } : {}), keep: 'uncompressed' });
+    const layer = await ingestLayer(images, await containers.files.layerDiff(rec), { ...(top ? { parent: top } : {}), keep: 'uncompressed' });
     const created = new Date().toISOString();
     const config: ImageConfigFile = {
       ...baseConfig,

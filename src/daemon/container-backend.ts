@@ -3,10 +3,7 @@
  * its neighbours (images, logs, cgroups): resolves names, converts to
  * Docker's shapes, applies list filters.
  */
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { checkFilterNames, matchLabels, type Filters } from '../api/filters.js';
 import type { AttachQuery, CommitQuery, ContainerBackend, LogsQuery } from '../api/routes/containers.js';
@@ -29,23 +26,16 @@ import type {
   StatsResponse,
   MountPoint,
 } from '../api/types/containers.js';
-import { archivePath, extractTo, statPath } from '../container/archive.js';
-import { containerChanges } from '../container/changes.js';
 import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../stream/detach-keys.js';
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerService } from '../container/service.js';
-import type { ContainerRecord, RestartPolicyName } from '../container/types.js';
-import { conflict, invalidParameter, notFound } from '../errdefs/errdefs.js';
+import { isRunning, type ContainerRecord, type RestartPolicyName } from '../container/types.js';
+import { invalidParameter, notFound } from '../errdefs/errdefs.js';
 import type { ImageService } from '../image/image-service.js';
-import { tarDirectory } from '../image/layer-diff.js';
 import { parseNormalizedNamed, parseRepositoryTag } from '../image/reference.js';
 import { formatEntry, parseSince, readLog } from '../logs/reader.js';
-import { run } from '../sys/exec.js';
-import { cgroupUsage, netDevOf, systemCpuNs } from '../sys/cgroups.js';
-import { mountAll, unmount } from '../sys/mount.js';
 import { commitContainer } from './commit.js';
 import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
-import { containerRuntimeMountpoints, withRootfs } from './container-files.js';
 import { parseTimestamp } from './filter-util.js';
 import { filterMatcher } from '../util/re2.js';
 
@@ -66,7 +56,6 @@ export class DaemonContainerBackend implements ContainerBackend {
     private readonly images: ImageService,
     private readonly paths: ContainerPaths,
     private readonly views: ContainerViews,
-    private readonly tmpDir: string,
   ) {}
 
   private rec(ref: string): ContainerRecord {
@@ -212,7 +201,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     if (next.memory > 0 && body.Memory !== undefined && body.MemorySwap === undefined && res.memorySwap > 0 && res.memorySwap < next.memory) {
       throw invalidParameter('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
     }
-    if (r.state.status === 'running' || r.state.status === 'paused') {
+    if (isRunning(r)) {
       const quota = next.nanoCpus ? Math.round((next.nanoCpus / 1e9) * 100_000) : next.cpuQuota;
       await this.svc.updateResources(r, {
         ...(next.memory ? { memory: next.memory } : {}),
@@ -255,7 +244,7 @@ export class DaemonContainerBackend implements ContainerBackend {
             stream.end();
             return;
           }
-          const running = r.state.status === 'running' || r.state.status === 'paused';
+          const running = isRunning(r);
           if (running && !(q.stdin && r.spec.openStdin) && r.spec.openStdin && r.spec.stdinOnce && !r.spec.tty) {
             // conmon closes a container's stdin when any attach client leaves (unless told to keep
             // it open, which StdinOnce forbids): a client without stdin follows the log instead,
@@ -325,24 +314,8 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   async top(ref: string, psArgs: string | undefined): Promise<ContainerTopResponse> {
-    const r = this.rec(ref);
-    if (r.state.status !== 'running' && r.state.status !== 'paused') throw conflict(`Container ${r.id} is not running`);
-    const pids = await this.svc.pids(r);
-    const args = (psArgs || '-ef').split(/\s+/).filter(Boolean);
-    const out = await run(['ps', ...args]);
-    const lines = out.stdout.split('\n').filter((l) => l.trim() !== '');
-    const titles = lines[0]!.trim().split(/\s+/);
-    const pidCol = titles.indexOf('PID');
-    if (pidCol < 0) throw invalidParameter(`Couldn't find PID field in ps output`);
-    const processes: string[][] = [];
-    for (const line of lines.slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      const rowPid = Number(fields[pidCol]);
-      if (!pids.includes(rowPid)) continue;
-      // The last column (the command) may contain spaces.
-      processes.push([...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')]);
-    }
-    return { Titles: titles, Processes: processes };
+    const t = await this.svc.top(this.rec(ref), psArgs);
+    return { Titles: t.titles, Processes: t.processes };
   }
 
   async stats(ref: string, stream: boolean, oneShot: boolean, signal: AbortSignal): Promise<AsyncIterable<StatsResponse>> {
@@ -369,10 +342,10 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   private sample(r: ContainerRecord): StatsResponse {
-    const running = r.state.status === 'running' || r.state.status === 'paused';
-    const u = running ? cgroupUsage(`/berth/${r.id}`) : undefined;
+    const usage = this.svc.usage(r);
+    const u = usage.cgroup;
     const zeroCpu = { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } };
-    const nets = running && r.state.pid ? netDevOf(r.state.pid) : [];
+    const nets = usage.networks;
     return {
       read: new Date().toISOString(),
       preread: '0001-01-01T00:00:00Z',
@@ -384,7 +357,7 @@ export class DaemonContainerBackend implements ContainerBackend {
       cpu_stats: u
         ? {
             cpu_usage: { total_usage: u.cpuTotalNs, ...(u.perCpuNs.length ? { percpu_usage: u.perCpuNs } : {}), usage_in_kernelmode: u.cpuSystemNs, usage_in_usermode: u.cpuUserNs },
-            system_cpu_usage: systemCpuNs(),
+            system_cpu_usage: usage.systemCpuNs,
             online_cpus: os.cpus().length,
             throttling_data: { periods: u.throttling.periods, throttled_periods: u.throttling.throttledPeriods, throttled_time: u.throttling.throttledTimeNs },
           }
@@ -404,55 +377,23 @@ export class DaemonContainerBackend implements ContainerBackend {
   // --- filesystem -------------------------------------------------------------
 
   async changes(ref: string): Promise<FilesystemChange[]> {
-    const r = this.rec(ref);
-    const [upper, ...lowers] = this.images.snapshots.layerChain(r.snapshotKey);
-    const ignore = await containerRuntimeMountpoints(this.images.snapshots, r);
-    return (await containerChanges(upper!, lowers, ignore)).map((c) => ({ Path: c.path, Kind: c.kind }));
+    return (await this.svc.files.changes(this.rec(ref))).map((c) => ({ Path: c.path, Kind: c.kind }));
   }
 
-  async export(ref: string): Promise<Readable> {
-    const r = this.rec(ref);
-    if (r.state.status === 'running' || r.state.status === 'paused') return tarDirectory(this.paths.rootfs(r.id));
-    const dir = join(this.tmpDir, `export-${randomBytes(6).toString('hex')}`);
-    await fs.mkdir(dir, { recursive: true });
-    mountAll(this.images.snapshots.mounts(r.snapshotKey), dir);
-    const body = tarDirectory(dir);
-    body.once('close', () => {
-      unmount(dir, { detach: true });
-      void fs.rm(dir, { recursive: true, force: true });
-    });
-    return body;
+  export(ref: string): Promise<Readable> {
+    return this.svc.files.export(this.rec(ref));
   }
 
-  async archiveStat(ref: string, path: string): Promise<PathStat> {
-    const r = this.rec(ref);
-    return withRootfs(this.images.snapshots, r, this.paths.rootfs(r.id), this.tmpDir, async (root) => statPath(root, path));
+  archiveStat(ref: string, path: string): Promise<PathStat> {
+    return this.svc.files.stat(this.rec(ref), path);
   }
 
-  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
-    const r = this.rec(ref);
-    if (r.state.status === 'running' || r.state.status === 'paused') return archivePath(this.paths.rootfs(r.id), path);
-    const dir = join(this.tmpDir, `cp-${randomBytes(6).toString('hex')}`);
-    await fs.mkdir(dir, { recursive: true });
-    mountAll(this.images.snapshots.mounts(r.snapshotKey), dir);
-    const release = () => {
-      unmount(dir, { detach: true });
-      void fs.rm(dir, { recursive: true, force: true });
-    };
-    try {
-      const out = archivePath(dir, path);
-      out.body.once('close', release);
-      return out;
-    } catch (e) {
-      release();
-      throw e;
-    }
+  archiveGet(ref: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
+    return this.svc.files.archive(this.rec(ref), path);
   }
 
   async archivePut(ref: string, path: string, body: Readable, _opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
-    const r = this.rec(ref);
-    if (r.spec.readonlyRootfs) throw conflict('container rootfs is marked read-only');
-    await withRootfs(this.images.snapshots, r, this.paths.rootfs(r.id), this.tmpDir, (root) => extractTo(root, path, body));
+    await this.svc.files.extract(this.rec(ref), path, body);
   }
 
   // --- prune / commit -----------------------------------------------------------

@@ -19,7 +19,7 @@ import type {
   PortMap,
 } from '../api/types/containers.js';
 import { statusText } from '../container/status.js';
-import { bindMode, type ContainerRecord, type ContainerSpec, type MountRequest, type RestartPolicyName } from '../container/types.js';
+import { bindMode, isRunning, type ContainerRecord, type ContainerSpec, type MountRequest, type RestartPolicyName } from '../container/types.js';
 import type { ImageConfigFile } from '../image/oci.js';
 
 const DURATION_NS = 1e9;
@@ -366,7 +366,7 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
 
 export function wireState(rec: ContainerRecord): WireState {
   const st = rec.state;
-  const running = st.status === 'running' || st.status === 'paused' || st.status === 'restarting';
+  const running = isRunning({ state: st }) || st.status === 'restarting';
   return {
     Status: st.status,
     Running: running,

@@ -169,7 +169,6 @@ export class Daemon {
       images,
       paths,
       { networkSettings: (rec) => networking.networkSettings(rec), ports: (rec) => networking.ports(rec), execIds: (rec) => execs.runningIn(rec.id), mounts: (rec) => mountPointsView(rec, volumes) },
-      images.tmpDir,
     );
     const system = new DaemonSystemBackend({
       id,
