@@ -2,9 +2,9 @@
  * The /etc/hostname, /etc/hosts and /etc/resolv.conf a container sees,
  * written in its directory and bind-mounted by the runtime spec.
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { invalidParameter } from '../errdefs/errdefs.js';
-import { readBounded } from '../sys/dirfd.js';
+import type { Host } from '../sys/host.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface HostsEntry {
@@ -25,19 +25,13 @@ export function hostsFile(entries: readonly HostsEntry[]): string {
 }
 
 /**
- * The container's resolv.conf: the host's, or the servers given with --dns.
+ * The container's resolv.conf: the host's (its text given), or the servers given with --dns.
  * Loopback nameservers of the host cannot be reached from a container's own
  * network namespace, so they are dropped (Docker then falls back to public
  * servers; we keep what remains and say nothing more).
  */
-export function resolvConf(opts: { hostResolvConf?: string; dns: string[]; dnsSearch: string[]; dnsOptions: string[]; keepLoopback: boolean }): string {
-  let host = '';
-  try {
-    host = readFileSync(opts.hostResolvConf ?? '/etc/resolv.conf', 'utf8');
-  } catch {
-    host = '';
-  }
-  const lines = host.split('\n');
+export function resolvConf(opts: { hostResolvConf: string; dns: string[]; dnsSearch: string[]; dnsOptions: string[]; keepLoopback: boolean }): string {
+  const lines = opts.hostResolvConf.split('\n');
   const servers = opts.dns.length
     ? opts.dns
     : lines
@@ -76,8 +70,8 @@ const MAX_ETC_FILE = 1024 * 1024;
  * container is to share: bounded, regular files only, off the event loop.
  * `what` names it in the error ("/etc/hosts of container 3f2a…").
  */
-export async function readEtcFile(path: string, what: string): Promise<string> {
-  const f = await readBounded(path, MAX_ETC_FILE);
+export async function readEtcFile(host: Host, path: string, what: string): Promise<string> {
+  const f = await host.files.readBounded(path, MAX_ETC_FILE);
   switch (f.kind) {
     case 'file':
       return f.data.toString('utf8');

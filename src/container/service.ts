@@ -185,7 +185,7 @@ export class ContainerService {
         {
           hostname: rec.spec.hostname,
           hosts: hostsFile([]),
-          resolvConf: resolvConf({ dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, keepLoopback: spec.networkMode === 'host' }),
+          resolvConf: resolvConf({ hostResolvConf: this.d.host.net.resolvConf(), dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, keepLoopback: spec.networkMode === 'host' }),
         },
       );
       await this.d.network.register(rec);

@@ -99,7 +99,7 @@ export class Daemon {
     const registryBackend = new DaemonRegistryBackend(images, registries, events, log);
     const paths = new ContainerPaths(cfg.root, cfg.execRoot);
     const store = await ContainerStore.open(join(cfg.root, 'containers'));
-    const volumes = await VolumeService.open(cfg.root, log, {
+    const volumes = await VolumeService.open(cfg.root, log, host, {
       onEvent: (action, name, attributes) => events.publish({ type: 'volume', action, actor: { id: name, attributes } }),
     });
     const mounts = new VolumeMounts(volumes, store, log, await supportsRecursiveReadOnly());
@@ -114,8 +114,9 @@ export class Daemon {
         owner: id,
       },
       log,
+      host,
     );
-    const attacher = new ContainerNetworkAttacher(network, (ref) => store.tryResolve(ref), paths);
+    const attacher = new ContainerNetworkAttacher(network, (ref) => store.tryResolve(ref), paths, host);
     const networking = new ContainerNetworking(network, store, attacher);
     const runc = new Runc(host, paths.runtimeRoot);
     const monitor = new ConmonMonitor(host, runc, paths.exitDir, paths.socketDir);

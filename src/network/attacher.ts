@@ -24,6 +24,7 @@ import { isRunning, type ContainerRecord } from '../container/types.js';
 import { conflict, invalidParameter } from '../errdefs/errdefs.js';
 import type { ContainerNetInfo, NetworkService } from './service.js';
 import type { Endpoint } from './types.js';
+import type { Host } from '../sys/host.js';
 
 export interface NetworkAttacher {
   register(rec: ContainerRecord): Promise<void>;
@@ -42,6 +43,7 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
     private readonly net: NetworkService,
     private readonly lookup: ContainerLookup,
     private readonly paths: ContainerPaths,
+    private readonly host: Host,
   ) {}
 
   static info(rec: ContainerRecord): ContainerNetInfo {
@@ -100,7 +102,7 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
       // Docker shares the other container's hosts and resolv.conf with a container joining its
       // namespace: its addresses, and its network's DNS server (the host's resolvers cannot see its names).
       const short = joined.id.slice(0, 12);
-      const [hosts, resolv] = await Promise.all([readEtcFile(this.paths.hosts(joined.id), `/etc/hosts of container ${short}`), readEtcFile(this.paths.resolvConf(joined.id), `/etc/resolv.conf of container ${short}`)]);
+      const [hosts, resolv] = await Promise.all([readEtcFile(this.host, this.paths.hosts(joined.id), `/etc/hosts of container ${short}`), readEtcFile(this.host, this.paths.resolvConf(joined.id), `/etc/resolv.conf of container ${short}`)]);
       await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv }, { inPlace: true });
       return;
     }
@@ -123,6 +125,7 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
         hosts: hostsFile(entries),
         // User networks resolve container names through the network's DNS server on the gateway.
         resolvConf: resolvConf({
+          hostResolvConf: this.host.net.resolvConf(),
           // On user networks the network's DNS server stays in front (it forwards to --dns servers).
           dns: userNet ? [primary!.gateway] : s.dns,
           dnsSearch: s.dnsSearch,

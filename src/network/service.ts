@@ -25,14 +25,12 @@
  * bridge's makes the daemon refuse to start.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { conflict, forbidden, invalidParameter, notFound, messageOf, unavailable } from '../errdefs/errdefs.js';
-import { IpBatchError, ipBatch, ipBatchInNetns, hostRoutes, linkExists, linkInfo } from '../sys/ip.js';
-import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable } from '../sys/nft.js';
-import { ensureSysctl, sysctlKeys, writeSysctl } from '../sys/sysctl.js';
+import type { Host } from '../sys/host.js';
+import { IpBatchError } from '../sys/ip.js';
+import { sysctlKeys } from '../sys/sysctl.js';
 import type { Logger } from '../util/log.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/atomic-file.js';
 import { DnsServer, resolvConfNameservers } from './dns.js';
@@ -111,6 +109,7 @@ export class NetworkService {
   private constructor(
     private readonly cfg: NetworkConfig,
     private readonly log: Logger,
+    private readonly host: Host,
     state: State,
   ) {
     this.state = state;
@@ -119,12 +118,12 @@ export class NetworkService {
     this.marker = `berth:${cfg.owner}`;
   }
 
-  static async open(cfg: NetworkConfig, log: Logger): Promise<NetworkService> {
+  static async open(cfg: NetworkConfig, log: Logger, host: Host): Promise<NetworkService> {
     checkBridgeName(cfg.bridgeName);
     if (/\s/.test(cfg.owner)) throw invalidParameter(`invalid owner: ${JSON.stringify(cfg.owner)}`);
     await fs.mkdir(join(cfg.root, 'network'), { recursive: true });
     const loaded = await readJsonIfExists<State>(join(cfg.root, 'network', 'state.json'));
-    const svc = new NetworkService(cfg, log, loaded ?? { networks: [], attachments: {}, endpoints: [], ipam: { pools: {} } });
+    const svc = new NetworkService(cfg, log, host, loaded ?? { networks: [], attachments: {}, endpoints: [], ipam: { pools: {} } });
     await svc.ensureBuiltins();
     return svc;
   }
@@ -145,7 +144,7 @@ export class NetworkService {
   private async ensureBuiltins(): Promise<void> {
     const byName = (n: string) => this.state.networks.find((x) => x.name === n && x.builtin);
     if (!byName('bridge')) {
-      const subnet = this.cfg.bridgeSubnet ?? nextFreeSubnet(hostRoutes(), this.state.networks.map((n) => n.subnet).filter(Boolean));
+      const subnet = this.cfg.bridgeSubnet ?? nextFreeSubnet(this.host.net.hostRoutes(), this.state.networks.map((n) => n.subnet).filter(Boolean));
       if (!subnet) throw unavailable(NO_POOL);
       if (!this.cfg.bridgeSubnet && subnet !== '172.17.0.0/16') this.log.info('172.17.0.0/16 is in use on this host; the default bridge takes another subnet', { subnet });
       const p = parseCidr(subnet);
@@ -202,7 +201,7 @@ export class NetworkService {
 
   /** Brings up bridges, DNS servers and the firewall for everything recorded (idempotent). */
   async start(): Promise<void> {
-    ensureSysctl(sysctlKeys.ipForward, '1');
+    this.host.net.ensureSysctl(sysctlKeys.ipForward, '1');
     for (const n of this.state.networks) {
       if (n.driver !== 'bridge') continue;
       await this.claimOlderBridge(n);
@@ -215,7 +214,7 @@ export class NetworkService {
       await this.ensureBridge(n);
     }
     // Recreate once: a flush cannot change chains whose layout an older berth defined differently.
-    await nftApply(buildRuleset(this.firewallState(), { recreate: true }));
+    await this.host.net.nftApply(buildRuleset(this.firewallState(), { recreate: true }));
     await this.syncForwardCompat();
   }
 
@@ -227,10 +226,10 @@ export class NetworkService {
     const bridges = this.usableBridges().map((n) => n.bridge);
     for (const backend of ['nft', 'legacy'] as const) {
       try {
-        const rules = await iptablesFilterRules(backend);
+        const rules = await this.host.net.iptablesFilterRules(backend);
         if (rules === undefined) continue;
         const input = forwardCompatRestore(bridges, parseIptablesRules(rules), this.cfg.forwardChain);
-        if (input) await iptablesRestore(backend, input);
+        if (input) await this.host.net.iptablesRestore(backend, input);
       } catch (e) {
         this.log.warn('cannot add berth bridges to the iptables FORWARD chain', { backend, err: messageOf(e) });
       }
@@ -243,7 +242,7 @@ export class NetworkService {
 
   /** Whether interface `name` is absent, a bridge this daemon made, or anything else (left alone). */
   private bridgeOwner(name: string): 'absent' | 'ours' | 'foreign' {
-    const link = linkInfo(name);
+    const link = this.host.net.linkInfo(name);
     if (!link) return 'absent';
     return link.bridge && link.alias === this.marker ? 'ours' : 'foreign';
   }
@@ -254,9 +253,9 @@ export class NetworkService {
    * alias that carries the network's gateway address gets the mark.
    */
   private async claimOlderBridge(n: NetworkRecord): Promise<void> {
-    const link = linkInfo(n.bridge);
+    const link = this.host.net.linkInfo(n.bridge);
     if (!link?.bridge || link.alias !== '' || !link.ipv4.includes(n.gateway)) return;
-    await ipBatch([`link set ${n.bridge} alias ${this.marker}`]);
+    await this.host.net.ipBatch([`link set ${n.bridge} alias ${this.marker}`]);
     this.log.info('bridge of an earlier berth marked as this daemon\'s', { network: n.name, bridge: n.bridge });
   }
 
@@ -267,22 +266,22 @@ export class NetworkService {
     if (owner === 'absent') {
       const prefix = parseCidr(n.subnet).prefix;
       try {
-        await ipBatch([`link add name ${n.bridge} type bridge`, `link set ${n.bridge} alias ${this.marker}`, `addr add ${n.gateway}/${prefix} dev ${n.bridge}`, `link set ${n.bridge} up`]);
+        await this.host.net.ipBatch([`link add name ${n.bridge} type bridge`, `link set ${n.bridge} alias ${this.marker}`, `addr add ${n.gateway}/${prefix} dev ${n.bridge}`, `link set ${n.bridge} up`]);
       } catch (e) {
         // A failing first line means someone took the name meanwhile: not ours to delete.
-        if (e instanceof IpBatchError && (e.lineNumber ?? 1) > 1) await ipBatch([`link del ${n.bridge}`]).catch(() => {});
+        if (e instanceof IpBatchError && (e.lineNumber ?? 1) > 1) await this.host.net.ipBatch([`link del ${n.bridge}`]).catch(() => {});
         throw e;
       }
     }
     // Published ports must answer on 127.0.0.1 too: DNAT of local traffic out of the bridge needs route_localnet.
-    await writeSysctl(sysctlKeys.routeLocalnet(n.bridge), '1');
+    await this.host.net.writeSysctl(sysctlKeys.routeLocalnet(n.bridge), '1');
     if (!n.builtin && !this.dns.has(n.id)) await this.startDns(n);
   }
 
   /** Deletes those of `bridges` that this daemon made (anything else of that name is left alone). */
   private async deleteBridges(bridges: string[]): Promise<void> {
     const ours = bridges.filter((b) => this.bridgeOwner(b) === 'ours');
-    if (ours.length) await ipBatch(ours.map((b) => `link del ${b}`));
+    if (ours.length) await this.host.net.ipBatch(ours.map((b) => `link del ${b}`));
   }
 
   private async startDns(n: NetworkRecord): Promise<void> {
@@ -291,7 +290,7 @@ export class NetworkService {
       listen: { address: n.gateway, port: 53 },
       lookup: (name) => this.lookupName(n.id, name),
       // Internal networks have no way out, DNS forwarding included (Docker fixed that leak as CVE-2024-29018).
-      upstream: n.internal ? [] : hostResolvers(),
+      upstream: n.internal ? [] : resolvConfNameservers(this.host.net.resolvConf()),
       // Only this network's containers: the gateway address is reachable from other networks and hosts.
       allow: (ip) => subnet.contains(ip),
       upstreamFor: (ip) => {
@@ -334,7 +333,7 @@ export class NetworkService {
       const clash = this.state.networks.find((n) => n.subnet && parseCidr(n.subnet).overlaps(p));
       if (clash) throw forbidden(`Pool overlaps with other one on this address space`);
     } else {
-      subnet = nextFreeSubnet(hostRoutes(), used);
+      subnet = nextFreeSubnet(this.host.net.hostRoutes(), used);
       if (!subnet) throw unavailable(NO_POOL);
     }
     const p = parseCidr(subnet);
@@ -473,7 +472,7 @@ export class NetworkService {
     const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
     const ep: Endpoint = { containerId: c.id, networkId: n.id, id: newId(), ifname, veth, ip, prefixLen, gateway: n.gateway, mac, aliases: r.aliases, publishes: [], ...(c.dns.length ? { dns: c.dns } : {}) };
     try {
-      await ipBatch([
+      await this.host.net.ipBatch([
         `link add ${veth} type veth peer name ${ifname} address ${mac} netns ${pid}`,
         `link set ${veth} master ${n.bridge}`,
         `link set dev ${veth} type bridge_slave hairpin on`,
@@ -481,10 +480,10 @@ export class NetworkService {
       ]);
       const inside = [`addr add ${ip}/${prefixLen} dev ${ifname}`, `link set ${ifname} up`];
       if (primary && !n.internal) inside.push(`route add default via ${n.gateway} dev ${ifname}`);
-      await ipBatchInNetns(pid, inside);
+      await this.host.net.ipBatchInNetns(pid, inside);
     } catch (e) {
       this.ipam.releaseAddress(n.id, ip);
-      if (linkExists(veth)) await ipBatch([`link del ${veth}`]).catch(() => {});
+      if (this.host.net.linkExists(veth)) await this.host.net.ipBatch([`link del ${veth}`]).catch(() => {});
       throw e;
     }
     return ep;
@@ -508,9 +507,9 @@ export class NetworkService {
         // `-p 8000-8005:80` gives one container port a host range: Docker takes the first free port in it.
         const [low = 0, high = low] = b.hostPort ? b.hostPort.split('-').map(Number) : [];
         let hostPort = 0;
-        if (low === 0) hostPort = await freePort(proto, hostIp, taken);
+        if (low === 0) hostPort = await freePort(this.host, proto, hostIp, taken);
         else {
-          for (let p = low; p <= high && !hostPort; p++) if (!taken.has(`${proto}/${p}`) && (await portFree(proto, hostIp, p))) hostPort = p;
+          for (let p = low; p <= high && !hostPort; p++) if (!taken.has(`${proto}/${p}`) && (await this.host.net.portFree(proto, hostIp, p))) hostPort = p;
           if (!hostPort) throw conflict(`driver failed programming external connectivity on endpoint ${c.name}: Bind for ${hostIp || '0.0.0.0'}:${b.hostPort} failed: port is already allocated`);
         }
         taken.add(`${proto}/${hostPort}`);
@@ -532,8 +531,8 @@ export class NetworkService {
   }
 
   private async deleteVeths(eps: Endpoint[]): Promise<void> {
-    const left = eps.filter((e) => linkExists(e.veth));
-    if (left.length) await ipBatch(left.map((e) => `link del ${e.veth}`)).catch(() => {});
+    const left = eps.filter((e) => this.host.net.linkExists(e.veth));
+    if (left.length) await this.host.net.ipBatch(left.map((e) => `link del ${e.veth}`)).catch(() => {});
   }
 
   /** `network connect` of a running or stopped container. */
@@ -588,7 +587,7 @@ export class NetworkService {
   }
 
   private async applyFirewall(): Promise<void> {
-    await nftApply(buildRuleset(this.firewallState()));
+    await this.host.net.nftApply(buildRuleset(this.firewallState()));
   }
 
   /**
@@ -599,11 +598,11 @@ export class NetworkService {
     for (const d of this.dns.values()) d.close();
     this.dns.clear();
     if (this.state.endpoints.length > 0) return;
-    await nftDeleteTable('ip', this.cfg.table);
+    await this.host.net.nftDeleteTable('ip', this.cfg.table);
     for (const backend of ['nft', 'legacy'] as const) {
-      const rules = await iptablesFilterRules(backend).catch(() => undefined);
+      const rules = await this.host.net.iptablesFilterRules(backend).catch(() => undefined);
       const input = rules === undefined ? undefined : forwardCompatRemoval(parseIptablesRules(rules), this.cfg.forwardChain);
-      if (input) await iptablesRestore(backend, input).catch(() => {});
+      if (input) await this.host.net.iptablesRestore(backend, input).catch(() => {});
     }
     await this.deleteBridges(this.usableBridges().map((n) => n.bridge)).catch(() => {});
   }
@@ -615,32 +614,10 @@ export class NetworkService {
   }
 }
 
-function hostResolvers(): string[] {
-  try {
-    return resolvConfNameservers(readFileSync('/etc/resolv.conf', 'utf8'));
-  } catch {
-    return [];
-  }
-}
-
-function portFree(proto: 'tcp' | 'udp', hostIp: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (proto === 'udp') {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(false));
-      s.bind({ port, address: hostIp || '0.0.0.0', exclusive: true }, () => s.close(() => resolve(true)));
-      return;
-    }
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: hostIp || '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-async function freePort(proto: 'tcp' | 'udp', hostIp: string, taken: Set<string>): Promise<number> {
+async function freePort(host: Host, proto: 'tcp' | 'udp', hostIp: string, taken: Set<string>): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const p = EPHEMERAL_LOW + Math.floor(Math.random() * (EPHEMERAL_HIGH - EPHEMERAL_LOW));
-    if (!taken.has(`${proto}/${p}`) && (await portFree(proto, hostIp, p))) return p;
+    if (!taken.has(`${proto}/${p}`) && (await host.net.portFree(proto, hostIp, p))) return p;
   }
   throw conflict('no free host port to publish on');
 }

@@ -21,7 +21,7 @@ import { run, spawnWithSyncPipes, type RunOptions, type RunResult, type SyncPipe
 import { capabilityBoundingMask } from './facts.js';
 import { hostRoutes, ipBatch, ipBatchInNetns, linkExists, linkInfo, type LinkInfo, type NetnsOption } from './ip.js';
 import { mountAll, unmount, type MountSpec } from './mount.js';
-import { mountAt, mountsUnder, type MountEntry } from './mountinfo.js';
+import { mountAt, mountsUnder, readMounts, type MountEntry } from './mountinfo.js';
 import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable, type IptablesBackend } from './nft.js';
 import { portFree, resolvConfText } from './ports.js';
 import { writeFifo } from './fifo.js';
@@ -36,6 +36,8 @@ export interface HostMounts {
   mountsUnder(dir: string): string[];
   /** The mount on path (the topmost when several are stacked). */
   mountAt(path: string): MountEntry | undefined;
+  /** The whole mount table, to look many paths up in one read (sys/mountinfo's mountAt/mountsUnder take it). */
+  table(): MountEntry[];
 }
 
 export interface HostProcesses {
@@ -115,6 +117,7 @@ export function realHost(): Host {
       unmount,
       mountsUnder: (dir) => mountsUnder(dir),
       mountAt: (path) => mountAt(path),
+      table: readMounts,
     },
     processes: {
       alive: processAlive,

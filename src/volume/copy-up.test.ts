@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { S_IFIFO, mknod } from '../sys/libc.js';
 import { unmount } from '../sys/mount.js';
 import { silentLogger } from '../util/log.js';
+import { realHost } from '../sys/host.js';
 import { VolumeService } from './service.js';
 
 let base = '';
@@ -19,7 +20,7 @@ after(() => rmSync(base, { recursive: true, force: true }));
 async function fresh(): Promise<{ s: VolumeService; dir: string }> {
   const dir = join(base, `r${seq++}`);
   await fs.mkdir(dir);
-  return { s: await VolumeService.open(dir, silentLogger), dir };
+  return { s: await VolumeService.open(dir, silentLogger, realHost()), dir };
 }
 
 const T1 = new Date('2020-02-03T04:05:06.789Z');

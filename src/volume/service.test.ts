@@ -11,6 +11,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { EngineError } from '../errdefs/errdefs.js';
 import { mountAll, unmount } from '../sys/mount.js';
 import { silentLogger } from '../util/log.js';
+import { realHost } from '../sys/host.js';
 import { mountAt, readMounts } from '../sys/mountinfo.js';
 import { ANONYMOUS_LABEL, VolumeService, rfc3339 } from './service.js';
 
@@ -35,7 +36,7 @@ function cleanupMounts(under: string): void {
 async function fresh(): Promise<VolumeService> {
   root = join(base, `r${seq++}`);
   mkdirSync(root);
-  return VolumeService.open(root, silentLogger);
+  return VolumeService.open(root, silentLogger, realHost());
 }
 
 const none = (): string[] => [];
@@ -353,7 +354,7 @@ describe('mounted volumes (type/device), real kernel', () => {
     try {
       await s.acquire('b2', 'c1');
       // Simulate the daemon restarting with the mount still in place.
-      const s2 = await VolumeService.open(root, silentLogger);
+      const s2 = await VolumeService.open(root, silentLogger, realHost());
       assert.ok(mountAt(v.mountpoint));
       await s2.remove('b2', { force: false }, none);
       assert.equal(mountAt(v.mountpoint), undefined);
@@ -389,7 +390,7 @@ describe('restart', () => {
       writeFileSync(vdir('dockertmp', 'opts.json'), JSON.stringify({ MountType: 'tmpfs', MountOpts: 'size=1m', MountDevice: 'tmpfs', Quota: { Size: 0 } }));
       writeFileSync(vdir('stray-file'), 'x');
 
-      const s2 = await VolumeService.open(root, silentLogger);
+      const s2 = await VolumeService.open(root, silentLogger, realHost());
       assert.deepEqual(s2.get('kept'), a);
       assert.deepEqual(s2.get(anon.name), anon);
       assert.deepEqual(s2.get('tmpvol'), t);
@@ -421,7 +422,7 @@ describe('restart', () => {
     const v = await s.create({ name: 'broken' });
     await fs.writeFile(join(v.mountpoint, 'precious'), 'x');
     await fs.writeFile(vdir('broken', 'volume.json'), '{not json');
-    const s2 = await VolumeService.open(root, silentLogger);
+    const s2 = await VolumeService.open(root, silentLogger, realHost());
     assert.deepEqual(s2.list(), []);
     await assert.rejects(s2.create({ name: 'broken' }), (e: unknown) => e instanceof EngineError && e.kind === 'Conflict');
     assert.ok(existsSync(join(v.mountpoint, 'precious')));
@@ -432,7 +433,7 @@ test('events: create (new volumes only), destroy, prune', async () => {
   root = join(base, `r${seq++}`);
   mkdirSync(root);
   const seen: string[] = [];
-  const s = await VolumeService.open(root, silentLogger, { onEvent: (a, n, attrs) => seen.push(`${a} ${n} ${JSON.stringify(attrs)}`) });
+  const s = await VolumeService.open(root, silentLogger, realHost(), { onEvent: (a, n, attrs) => seen.push(`${a} ${n} ${JSON.stringify(attrs)}`) });
   await s.create({ name: 'ev' });
   await s.create({ name: 'ev' });
   const anon = await s.create({});

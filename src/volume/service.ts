@@ -40,12 +40,12 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError, conflict, errnoCode, internal, messageOf, notFound } from '../errdefs/errdefs.js';
-import { mountAll, unmount } from '../sys/mount.js';
+import type { Host } from '../sys/host.js';
 import { readJsonIfExists, syncDir, writeJsonAtomic } from '../util/atomic-file.js';
 import type { Logger } from '../util/log.js';
 import { listFilter, pruneFilter, type VolumeFilters } from './filters.js';
 import { KeyedLock } from './keyed-lock.js';
-import { mountAt, mountsUnder, readMounts, type MountEntry } from '../sys/mountinfo.js';
+import { mountAt, mountsUnder, type MountEntry } from '../sys/mountinfo.js';
 import { ANONYMOUS_LABEL, goQuote, parseLocalOptions, validateVolumeName, type LocalOptions } from './options.js';
 import { copyTree, isEmptyDir, treeSize } from './tree.js';
 
@@ -126,20 +126,21 @@ export class VolumeService {
     /** `<root>/volumes`, symlinks resolved (so paths compare with mountinfo). */
     private readonly dir: string,
     private readonly log: Logger,
+    private readonly host: Host,
     private readonly onEvent: VolumeEventSink,
   ) {}
 
   /** Opens (creating if needed) `<root>/volumes`; see the lifecycle above. onEvent must not throw. */
-  static async open(root: string, log: Logger, opts: { onEvent?: VolumeEventSink } = {}): Promise<VolumeService> {
+  static async open(root: string, log: Logger, host: Host, opts: { onEvent?: VolumeEventSink } = {}): Promise<VolumeService> {
     const dir = join(root, 'volumes');
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const s = new VolumeService(await fs.realpath(dir), log, opts.onEvent ?? (() => {}));
+    const s = new VolumeService(await fs.realpath(dir), log, host, opts.onEvent ?? (() => {}));
     await s.load();
     return s;
   }
 
   private async load(): Promise<void> {
-    const mounts = readMounts();
+    const mounts = this.host.mounts.table();
     for (const ent of await fs.readdir(this.dir, { withFileTypes: true })) {
       const name = ent.name;
       const path = join(this.dir, name);
@@ -211,15 +212,15 @@ export class VolumeService {
   }
 
   /** Deletes a leftover directory, after unmounting anything below it; never deletes through a mount. */
-  private async discard(path: string, mounts: readonly MountEntry[] = readMounts()): Promise<void> {
+  private async discard(path: string, mounts: readonly MountEntry[] = this.host.mounts.table()): Promise<void> {
     for (const m of mountsUnder(path, mounts)) {
       try {
-        unmount(m, { detach: true });
+        this.host.mounts.unmount(m, { detach: true });
       } catch (e) {
         this.log.warn('volumes: cannot unmount a leftover mount', { path: m, err: messageOf(e) });
       }
     }
-    const still = mountsUnder(path);
+    const still = mountsUnder(path, this.host.mounts.table());
     if (still.length) {
       this.log.warn('volumes: leftover directory kept because something is mounted below it', { path, mount: still[0] });
       return;
@@ -233,7 +234,7 @@ export class VolumeService {
       await this.locks.run(e.rec.name, async () => {
         if (!e.mounted || e.holders.size > 0) return;
         try {
-          unmount(e.data, { detach: true });
+          this.host.mounts.unmount(e.data, { detach: true });
           e.mounted = false;
         } catch (err) {
           this.log.warn('volumes: cannot unmount an unused volume', { volume: e.rec.name, err: messageOf(err) });
@@ -389,7 +390,7 @@ export class VolumeService {
       const m = e.opts.mount;
       if (m && !e.mounted) {
         try {
-          mountAll([{ type: m.type, source: m.device, options: m.options }], e.data);
+          this.host.mounts.mountAll([{ type: m.type, source: m.device, options: m.options }], e.data);
         } catch (err) {
           throw internal(`error while mounting volume '${e.data}': failed to mount local volume: ${messageOf(err)}`, err);
         }
@@ -413,7 +414,7 @@ export class VolumeService {
       e.holders.delete(containerId);
       if (e.holders.size > 0 || !e.mounted) return;
       try {
-        unmount(e.data, { detach: true });
+        this.host.mounts.unmount(e.data, { detach: true });
       } catch (err) {
         throw internal(`error while unmounting volume path '${e.data}': ${messageOf(err)}`, err);
       }
@@ -485,13 +486,13 @@ export class VolumeService {
     const name = e.rec.name;
     if (e.mounted) {
       try {
-        unmount(e.data, { detach: true });
+        this.host.mounts.unmount(e.data, { detach: true });
       } catch (err) {
         throw internal(`remove ${name}: error while unmounting volume path '${e.data}': ${messageOf(err)}`, err);
       }
       e.mounted = false;
     }
-    const still = mountsUnder(e.dir);
+    const still = mountsUnder(e.dir, this.host.mounts.table());
     if (still.length) throw internal(`remove ${name}: ${still[0]} is mounted; unmount it first`);
     const trash = join(this.dir, `${TRASH_PREFIX}${name}-${randomBytes(4).toString('hex')}`);
     try {

@@ -421,7 +421,7 @@ for (const client of ['berth', 'docker'] as CliName[]) {
 
       await d.kill();
       process.kill(phoenixPid, 'SIGKILL');
-      await until('quitter to exit while the daemon is down', () => !pidAlive(quitterPid), 10_000);
+      await until('quitter to exit while the daemon is down', () => !pidAlive(quitterPid), 30_000);
       await until('phoenix to die', () => !pidAlive(phoenixPid), 5_000);
       assert.ok(pidAlive(keeperPid), 'a container died with the daemon');
       await d.start();

@@ -19,6 +19,7 @@ import type { Volume } from '../../api/types/volumes.js';
 import { ApiError, Client, ConnectError } from '../../client/client.js';
 import { silentLogger } from '../../util/log.js';
 import { VolumeService } from '../../volume/service.js';
+import { realHost } from '../../sys/host.js';
 import { Cli, CliError, PROG } from '../command.js';
 import type { CliContext } from '../context.js';
 import { registerVolumeCommands, renderVolumes } from './volumes.js';
@@ -37,7 +38,7 @@ const usersOf = (n: string): string[] => users.get(n) ?? [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'volcli-'));
   sock = join(dir, 'api.sock');
-  volumes = await VolumeService.open(join(dir, 'root'), silentLogger);
+  volumes = await VolumeService.open(join(dir, 'root'), silentLogger, realHost());
   const backend: VolumeBackend = {
     list: (filters) => volumes.list({ filters, usersOf }),
     get: (name) => volumes.get(name),
