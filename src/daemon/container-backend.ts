@@ -109,19 +109,11 @@ export class DaemonContainerBackend implements ContainerBackend {
 
   async inspect(ref: string, size: boolean): Promise<ContainerInspect> {
     const r = this.rec(ref);
-    const chain = this.images.snapshots.layerChain(r.snapshotKey);
+    const gd = this.images.snapshots.graphDriver(r.snapshotKey, this.paths.rootfs(r.id));
     return wireInspect(r, {
       mounts: this.views.mounts(r),
       networkSettings: this.views.networkSettings(r),
-      graphDriver: {
-        Name: 'overlay2',
-        Data: {
-          LowerDir: chain.slice(1).join(':'),
-          MergedDir: this.paths.rootfs(r.id),
-          UpperDir: chain[0]!,
-          WorkDir: chain[0]!.replace(/fs$/, 'work'),
-        },
-      },
+      graphDriver: { Name: gd.name, Data: gd.data },
       paths: { resolvConf: this.paths.resolvConf(r.id), hostname: this.paths.hostname(r.id), hosts: this.paths.hosts(r.id), log: this.paths.log(r.id) },
       execIds: this.views.execIds(r),
       ...(size ? await this.sizes(r) : {}),

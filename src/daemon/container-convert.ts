@@ -420,7 +420,7 @@ export function wireInspect(rec: ContainerRecord, x: InspectExtras): ContainerIn
     LogPath: x.paths.log,
     Name: `/${rec.name}`,
     RestartCount: rec.state.restartCount,
-    Driver: 'overlay2',
+    Driver: x.graphDriver.Name,
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',

@@ -88,7 +88,7 @@ export class Daemon {
     const host = realHost();
     const id = await engineId(cfg.root);
     const events = new EventBus();
-    const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'));
+    const snapshots = await OverlaySnapshotter.open(join(cfg.root, 'overlay'), { warn: (msg, fields) => log.warn(msg, fields) });
     const content = new ContentStore(join(cfg.root, 'content'));
     const images = await ImageService.open(cfg.root, content, snapshots, log, cfg.layerLimits);
     // --- registries (issue 7) ---

@@ -83,7 +83,8 @@ export class DaemonImageBackend implements ImageBackend {
   async inspect(name: string, version: string): Promise<ImageInspect> {
     const v = this.svc.view(this.svc.resolve(name));
     const cfg = v.config;
-    const chain = v.record.layers.length ? this.svc.snapshots.layerChain(v.record.layers[v.record.layers.length - 1]!.chainID) : [];
+    const top = v.record.layers[v.record.layers.length - 1];
+    const gd = top ? this.svc.snapshots.graphDriver(top.chainID) : undefined;
     const out: ImageInspect = {
       Id: v.record.id,
       RepoTags: v.refs.filter((r) => r.tag !== undefined).map((r) => r.familiarString()),
@@ -98,17 +99,7 @@ export class DaemonImageBackend implements ImageBackend {
       ...(cfg.variant ? { Variant: cfg.variant } : {}),
       Os: cfg.os,
       Size: v.size,
-      GraphDriver: {
-        Name: 'overlay2',
-        Data: chain.length
-          ? {
-              ...(chain.length > 1 ? { LowerDir: chain.slice(1).join(':') } : {}),
-              MergedDir: chain[0]!.replace(/fs$/, 'merged'),
-              UpperDir: chain[0]!,
-              WorkDir: chain[0]!.replace(/fs$/, 'work'),
-            }
-          : null,
-      },
+      GraphDriver: gd ? { Name: gd.name, Data: gd.data } : { Name: this.svc.snapshots.driver, Data: null },
       RootFS: { Type: 'layers', Layers: cfg.rootfs.diff_ids },
       Metadata: { LastTagTime: v.record.lastTagTime ?? '0001-01-01T00:00:00Z' },
     };

@@ -1,94 +1,84 @@
-/** The overlay snapshotter's commit: the layer reaches the disk before its name is recorded. */
+/** The overlay snapshotter: the contract's suite, then what is overlay's own (layout, mounts, usage, GraphDriver). */
 import assert from 'node:assert/strict';
-import { mkdtempSync, promises as fs, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isKind } from '../errdefs/errdefs.js';
 import { syncFilesystem } from '../sys/libc.js';
+import { runSnapshotterConformance } from './conformance.js';
 import { OverlaySnapshotter } from './overlay.js';
 
-let base = '';
-let seq = 0;
-before(() => {
-  base = mkdtempSync(join(tmpdir(), 'berth-overlay-'));
-});
-after(() => rmSync(base, { recursive: true, force: true }));
+runSnapshotterConformance('overlay', { open: (root, opts) => OverlaySnapshotter.open(root, opts), metadataFile: 'metadata.json' });
 
-function metadataNames(root: string): string[] {
-  try {
-    return Object.keys((JSON.parse(readFileSync(join(root, 'metadata.json'), 'utf8')) as { snapshots: Record<string, unknown> }).snapshots);
-  } catch {
-    return [];
-  }
-}
-
-describe('OverlaySnapshotter.commit', () => {
-  test('syncs the layer filesystem once, before the committed name is written', async () => {
-    const root = join(base, `r${seq++}`);
-    const calls: { dir: string; namesOnDisk: string[] }[] = [];
-    const s = await OverlaySnapshotter.open(root, {
-      syncFs: async (dir) => {
-        calls.push({ dir, namesOnDisk: metadataNames(root) });
-      },
-    });
-    await s.prepare('extract-1');
-    const dir = s.layerDir('extract-1');
-    await fs.writeFile(join(dir, 'file'), 'data');
-    assert.equal(calls.length, 0, 'prepare does not sync');
-    await s.commit('sha256:layer', 'extract-1');
-    assert.equal(calls.length, 1);
-    assert.equal(calls[0]!.dir, dir);
-    assert.ok(calls[0]!.namesOnDisk.includes('extract-1') && !calls[0]!.namesOnDisk.includes('sha256:layer'), `metadata at sync time: ${calls[0]!.namesOnDisk.join(', ')}`);
-    assert.deepEqual(metadataNames(root), ['sha256:layer']);
+describe('OverlaySnapshotter', () => {
+  let base = '';
+  let seq = 0;
+  before(() => {
+    base = mkdtempSync(join(tmpdir(), 'berth-overlay-'));
   });
+  after(() => rmSync(base, { recursive: true, force: true }));
+  const open = () => OverlaySnapshotter.open(join(base, `r${seq++}`), { syncFs: async () => {} });
 
-  test('a failed sync leaves the snapshot uncommitted', async () => {
-    const root = join(base, `r${seq++}`);
-    const s = await OverlaySnapshotter.open(root, {
-      syncFs: () => Promise.reject(new Error('syncfs: Input/output error (EIO)')),
-    });
-    await s.prepare('extract-1');
-    await assert.rejects(s.commit('sha256:layer', 'extract-1'), /EIO/);
-    assert.equal(s.stat('sha256:layer'), undefined);
-    assert.equal(s.stat('extract-1')?.kind, 'active');
-    assert.deepEqual(metadataNames(root), ['extract-1']);
-  });
-
-  test('a name committed by someone else during the sync is a conflict', async () => {
-    const root = join(base, `r${seq++}`);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let first = true;
-    const s = await OverlaySnapshotter.open(root, {
-      syncFs: async () => {
-        if (first) {
-          first = false;
-          await gate;
-        }
-      },
-    });
+  test('an active snapshot on a parent is an overlay: its fs/ upper, its work/ dir, the parent chain lower', async () => {
+    const s = await open();
     await s.prepare('a');
-    await s.prepare('b');
-    const slow = s.commit('sha256:same', 'a');
-    await s.commit('sha256:same', 'b');
-    release();
-    await assert.rejects(slow, (e: unknown) => isKind(e, 'Conflict'));
-    assert.equal(s.stat('a')?.kind, 'active');
+    assert.deepEqual(s.mounts('a'), [{ type: 'bind', source: s.layerDir('a'), options: ['rw', 'rbind'] }]);
+    await s.commit('L1', 'a');
+    await s.prepare('b', 'L1');
+    await s.commit('L2', 'b');
+    await s.prepare('c', 'L2');
+    const dir = dirname(s.layerDir('c'));
+    assert.deepEqual(s.mounts('c'), [
+      { type: 'overlay', source: 'overlay', options: ['index=off', `workdir=${dir}/work`, `upperdir=${dir}/fs`, `lowerdir=${s.layerDir('L2')}:${s.layerDir('L1')}`] },
+    ]);
+    assert.ok(statSync(join(dir, 'work')).isDirectory());
+    assert.deepEqual(await s.view('v1', 'L1'), [{ type: 'bind', source: s.layerDir('L1'), options: ['ro', 'rbind'] }]);
+    assert.deepEqual(await s.view('v2', 'L2'), [{ type: 'overlay', source: 'overlay', options: [`lowerdir=${s.layerDir('L2')}:${s.layerDir('L1')}`] }]);
+  });
+
+  test('commit deletes the work dir; the layer stays where it was', async () => {
+    const s = await open();
+    await s.prepare('a');
+    const layer = s.layerDir('a');
+    await s.commit('L', 'a');
+    assert.equal(s.layerDir('L'), layer);
+    assert.deepEqual(await fs.readdir(dirname(layer)), ['fs']);
+  });
+
+  test('usage counts only what the layer changed, not its parents’ files', async () => {
+    const s = await open();
+    await s.prepare('a');
+    await fs.writeFile(join(s.layerDir('a'), 'big'), Buffer.alloc(100_000, 1));
+    await s.commit('L', 'a');
+    await s.prepare('c', 'L');
+    assert.deepEqual(await s.usage('c'), { size: 0, inodes: 0 });
+  });
+
+  test('GraphDriver is Docker’s overlay2 metadata', async () => {
+    const s = await open();
+    await s.prepare('a');
+    await s.commit('L1', 'a');
+    const l1 = dirname(s.layerDir('L1'));
+    assert.deepEqual(s.graphDriver('L1'), { name: 'overlay2', data: { MergedDir: `${l1}/merged`, UpperDir: `${l1}/fs`, WorkDir: `${l1}/work` } });
+    await s.prepare('c', 'L1');
+    const c = dirname(s.layerDir('c'));
+    assert.deepEqual(s.graphDriver('c', '/run/berth/containers/x/rootfs'), {
+      name: 'overlay2',
+      data: { LowerDir: `${l1}/fs`, MergedDir: '/run/berth/containers/x/rootfs', UpperDir: `${c}/fs`, WorkDir: `${c}/work` },
+    });
   });
 
   test('snapshot dirs are private to root', async () => {
-    const root = join(base, `r${seq++}`);
-    const s = await OverlaySnapshotter.open(root, { syncFs: async () => {} });
+    const s = await open();
     await s.prepare('k');
-    assert.equal(statSync(join(s.layerDir('k'), '..')).mode & 0o777, 0o700);
-    assert.equal(statSync(join(root, 'snapshots')).mode & 0o777, 0o700);
+    assert.equal(statSync(dirname(s.layerDir('k'))).mode & 0o777, 0o700);
+    assert.equal(statSync(dirname(dirname(s.layerDir('k')))).mode & 0o777, 0o700);
   });
 });
 
 describe('syncFilesystem', () => {
   test('syncs a directory’s filesystem and reports a missing path', async () => {
-    await syncFilesystem(base);
-    await assert.rejects(syncFilesystem(join(base, 'missing')), /ENOENT/);
+    await syncFilesystem(tmpdir());
+    await assert.rejects(syncFilesystem(join(tmpdir(), 'berth-missing-path')), /ENOENT/);
   });
 });

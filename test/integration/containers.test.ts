@@ -297,6 +297,22 @@ for (const client of ['berth', 'docker'] as CliName[]) {
       await ok(['rm', waiter]);
     });
 
+    it('inspect shows the snapshotter’s GraphDriver: the dirs that hold the container’s files', async () => {
+      const id = await runD(['busybox', 'sh', '-c', 'echo mine > /marker; exec sleep 1000']);
+      try {
+        assert.equal(await inspect(id, '{{.Driver}} {{.GraphDriver.Name}}'), 'overlay2 overlay2');
+        const data = JSON.parse(await inspect(id, '{{json .GraphDriver.Data}}')) as Record<string, string>;
+        assert.deepEqual(Object.keys(data).sort(), ['LowerDir', 'MergedDir', 'UpperDir', 'WorkDir']);
+        await until('the container to write /marker', async () => existsSync(join(data['UpperDir']!, 'marker')));
+        assert.equal(readFileSync(join(data['UpperDir']!, 'marker'), 'utf8'), 'mine\n', 'UpperDir is the container layer');
+        assert.equal(readFileSync(join(data['MergedDir']!, 'marker'), 'utf8'), 'mine\n', 'MergedDir is where its rootfs is mounted');
+        assert.ok(existsSync(join(data['LowerDir']!.split(':').pop()!, 'bin/busybox')), 'LowerDir ends with the image layer');
+        assert.ok(lstatSync(data['WorkDir']!).isDirectory(), 'WorkDir is overlay’s work dir');
+      } finally {
+        await ok(['rm', '-f', id]);
+      }
+    });
+
     it('cp both ways; symlinks resolve inside the container, never on the host', async () => {
       const dir = join(work, 'cp');
       mkdirSync(join(dir, 'out'), { recursive: true });

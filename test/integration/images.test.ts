@@ -95,6 +95,12 @@ for (const client of ['berth', 'docker'] as CliName[]) {
       const r = await run(['image', 'inspect', '--format', '{{.Id}} {{json .Config.Cmd}} {{.Os}} {{len .RootFS.Layers}}', 'busybox']);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.trim(), `${busyboxId} ["sh"] linux 1`);
+      // GraphDriver comes from the snapshotter: overlay2's dirs, the one layer as UpperDir (no LowerDir).
+      const gd = JSON.parse((await run(['image', 'inspect', '--format', '{{json .GraphDriver}}', 'busybox'])).stdout) as { Name: string; Data: Record<string, string> };
+      assert.equal(gd.Name, 'overlay2');
+      assert.deepEqual(Object.keys(gd.Data).sort(), ['MergedDir', 'UpperDir', 'WorkDir']);
+      assert.ok(readdirSync(join(gd.Data['UpperDir']!, 'bin')).includes('busybox'), `UpperDir ${gd.Data['UpperDir']} does not hold the layer`);
+      assert.equal(join(gd.Data['WorkDir']!, '..'), join(gd.Data['UpperDir']!, '..'));
       const g = await run(['inspect', '--format', '{{index .RepoTags 0}}', busyboxId.slice(7, 15)]);
       assert.equal(g.stdout.trim(), 'busybox:latest', g.stderr);
       const h = await run(['history', 'busybox']);
