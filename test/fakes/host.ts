@@ -98,7 +98,10 @@ export class FakeHost implements Host {
   };
 
   readonly net: HostNet = {
-    ipBatch: async (lines: readonly string[], opts?: NetnsOption) => this.record(`net.ipBatch${opts?.netns ? ` netns=${opts.netns}` : ''} ${lines.join('; ')}`),
+    ipBatch: async (lines: readonly string[], opts?: NetnsOption) => {
+      this.record(`net.ipBatch${opts?.netns ? ` netns=${opts.netns}` : ''} ${lines.join('; ')}`);
+      if (!opts?.netns) for (const line of lines) this.applyLink(line);
+    },
     ipBatchInNetns: async (pid, lines) => this.record(`net.ipBatchInNetns ${pid} ${lines.join('; ')}`),
     hostRoutes: () => [],
     linkExists: (name) => this.links.has(name),
@@ -137,6 +140,17 @@ export class FakeHost implements Host {
     },
     writeFifo: async (path, data) => this.record(`files.writeFifo ${path} ${data.trim()}`),
   };
+
+  /** What `ip` would do to the host's links: made, deleted, aliased. */
+  private applyLink(line: string): void {
+    const add = /^link add (?:name )?(\S+) type (\w+)/.exec(line);
+    if (add) this.links.set(add[1]!, { bridge: add[2] === 'bridge', alias: '', ipv4: [] });
+    const del = /^link del (\S+)/.exec(line);
+    if (del) this.links.delete(del[1]!);
+    const alias = /^link set (\S+) alias (\S+)/.exec(line);
+    const l = alias && this.links.get(alias[1]!);
+    if (l) l.alias = alias![2]!;
+  }
 
   private rootFile(path: string): RootFile {
     const f = this.files_.get(path);

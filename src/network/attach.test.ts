@@ -1,0 +1,91 @@
+/**
+ * Network attach and its rollback, against the recording fake of the Host
+ * seam (no root, no kernel): what a start does to the host (veths, addresses
+ * inside the container's namespace, the firewall) and that a failure half-way
+ * undoes all of it — addresses back to the pool, veths deleted, no endpoint
+ * left, the firewall without the container's rules.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, beforeEach, describe, it } from 'node:test';
+import { isKind } from '../errdefs/errdefs.js';
+import { silentLogger } from '../util/log.js';
+import { FakeHost } from '../../test/fakes/host.js';
+import { NetworkService, type ContainerNetInfo } from './service.js';
+
+const base = mkdtempSync(join(tmpdir(), 'berth-attach-'));
+after(() => rmSync(base, { recursive: true, force: true }));
+let seq = 0;
+
+let host: FakeHost;
+let net: NetworkService;
+
+beforeEach(async () => {
+  host = new FakeHost();
+  net = await NetworkService.open({ root: join(base, `r${seq++}`), bridgeName: 'bfake0', bridgeSubnet: '10.99.0.0/24', table: 'berth_bfake0', forwardChain: 'BERTH-FWD-bfake0', owner: 'test' }, silentLogger, host);
+  await net.start();
+  host.calls.length = 0;
+});
+
+function container(id: string, over: Partial<ContainerNetInfo> = {}): ContainerNetInfo {
+  return { id, name: id, hostname: id, networkMode: 'bridge', aliases: [], ipv4Address: '', macAddress: '', exposedPorts: [], portBindings: {}, publishAllPorts: false, links: [], dns: [], ...over };
+}
+
+const vethsMade = () => host.calls.filter((c) => c.startsWith('net.ipBatch link add veth')).map((c) => /link add (veth\w+)/.exec(c)![1]!);
+const vethsDeleted = () => host.calls.filter((c) => /^net\.ipBatch link del veth/.test(c)).flatMap((c) => [...c.matchAll(/link del (veth\w+)/g)].map((m) => m[1]!));
+
+describe('attach', () => {
+  it('makes a veth on the bridge, addresses the container inside its namespace, and publishes its ports', async () => {
+    const c = container('c1', { exposedPorts: ['80/tcp'], portBindings: { '80/tcp': [{ hostIp: '127.0.0.1', hostPort: '8080' }] } });
+    await net.register(c);
+    const [ep] = await net.attach(c, 4242);
+    assert.equal(ep!.ip, '10.99.0.2');
+    assert.deepEqual(ep!.publishes.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`), ['127.0.0.1:8080->80/tcp']);
+    const [veth] = vethsMade();
+    assert.ok(host.calls.some((x) => x.startsWith(`net.ipBatch link add ${veth} type veth peer name eth0`) && x.includes('netns 4242') && x.includes('master bfake0')));
+    assert.ok(host.calls.includes('net.ipBatchInNetns 4242 addr add 10.99.0.2/24 dev eth0; link set eth0 up; route add default via 10.99.0.1 dev eth0'));
+    assert.ok(host.calls.some((x) => x.startsWith('net.nftApply')), 'the firewall was not updated for the published port');
+    await net.detach('c1');
+    assert.deepEqual(vethsDeleted(), [veth]);
+    assert.deepEqual(net.endpoints('c1'), []);
+  });
+
+  it('a failure inside the namespace undoes everything: addresses back, veths of every network deleted', async () => {
+    const user = await net.create({ name: 'second', subnet: '10.98.0.0/24' });
+    const c = container('c2');
+    await net.register(c);
+    await net.connect(c, user.id, { aliases: [], ipv4Address: '', links: [] });
+    host.failOn('net.ipBatchInNetns 77 addr add 10.98.', new Error('RTNETLINK answers: File exists'));
+    await assert.rejects(net.attach(c, 77), /File exists/);
+    assert.deepEqual(net.endpoints('c2'), []);
+    const made = vethsMade();
+    assert.equal(made.length, 2);
+    assert.deepEqual(vethsDeleted().sort(), made.sort(), 'a veth was left on the host');
+    // The addresses went back to the pools: the next container gets the same ones.
+    const again = container('c3');
+    await net.register(again);
+    await net.connect(again, user.id, { aliases: [], ipv4Address: '', links: [] });
+    const eps = await net.attach(again, 78);
+    assert.deepEqual(eps.map((e) => e.ip), ['10.99.0.2', '10.98.0.2']);
+  });
+
+  it('a host port already taken fails the attach with a Conflict and leaves nothing', async () => {
+    host.takenPorts.add('tcp/0.0.0.0:8081');
+    const c = container('c4', { exposedPorts: ['80/tcp'], portBindings: { '80/tcp': [{ hostIp: '', hostPort: '8081' }] } });
+    await net.register(c);
+    await assert.rejects(net.attach(c, 99), (e) => isKind(e, 'Conflict'));
+    assert.deepEqual(net.endpoints('c4'), []);
+    assert.deepEqual(vethsDeleted(), vethsMade());
+    const other = container('c5');
+    await net.register(other);
+    assert.equal((await net.attach(other, 100))[0]!.ip, '10.99.0.2', 'the address of the failed attach was not released');
+  });
+
+  it('never touches an interface it did not make: a foreign interface with the bridge name is refused', async () => {
+    host.links.set('foreign0', { bridge: false, alias: '', ipv4: [] });
+    await assert.rejects(net.create({ name: 'taken', options: { 'com.docker.network.bridge.name': 'foreign0' } }), (e) => isKind(e, 'Conflict'));
+    assert.ok(!host.calls.some((x) => x.includes('foreign0') && !x.startsWith('net.linkInfo')), `the foreign interface was touched: ${host.calls.join('\n')}`);
+  });
+});
