@@ -5,7 +5,7 @@
  * Requests Node's HTTP parser refuses, which never reach a route, get their
  * status here too.
  */
-import { EngineError, type ErrorKind } from '../errdefs/errdefs.js';
+import { kindOf, type ErrorKind } from '../errdefs/errdefs.js';
 
 const STATUS: Record<ErrorKind, number> = {
   InvalidParameter: 400,
@@ -26,9 +26,10 @@ export interface ErrorReply {
 }
 
 export function errorReply(err: unknown): ErrorReply {
-  if (err instanceof EngineError) return { status: STATUS[err.kind], message: err.message };
   const message = err instanceof Error ? err.message : String(err);
-  return { status: 500, message };
+  const kind = kindOf(err);
+  // An error without a kind is a bug of ours: still a 500, with its message.
+  return { status: kind ? STATUS[kind] : 500, message };
 }
 
 /** The status line and message for a request Node's parser refused (its `clientError` code). */

@@ -47,6 +47,19 @@ export function isKind(err: unknown, kind: ErrorKind): boolean {
   return err instanceof EngineError && err.kind === kind;
 }
 
+/**
+ * The kind an error carries: an EngineError's, or that of a lower-level error
+ * that declares one (sys/'s SysError and CommandError are Internal) without
+ * being an EngineError, so that callers still add their context to it.
+ */
+export function kindOf(err: unknown): ErrorKind | undefined {
+  if (err instanceof EngineError) return err.kind;
+  const k = (err as { kind?: unknown } | null)?.kind;
+  return typeof k === 'string' && KINDS.has(k as ErrorKind) ? (k as ErrorKind) : undefined;
+}
+
+const KINDS = new Set<ErrorKind>(['NotFound', 'InvalidParameter', 'Conflict', 'Unauthorized', 'Forbidden', 'Unavailable', 'NotImplemented', 'NotModified', 'TooLarge', 'Internal']);
+
 /** The errno code of a Node system error ("ENOENT"), or undefined. */
 export function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {

@@ -14,6 +14,8 @@ export interface RunResult {
 }
 
 export class CommandError extends Error {
+  /** A host tool that failed is the host's failure (errdefs kindOf). */
+  readonly kind = 'Internal';
   readonly result: RunResult;
   readonly argv: readonly string[];
   constructor(argv: readonly string[], result: RunResult) {

@@ -12,6 +12,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 
 export class SysError extends Error {
+  /** A failed system call is the host's failure (errdefs kindOf). */
+  readonly kind = 'Internal';
   readonly code: string;
   readonly errno: number;
   constructor(call: string, errno: number) {
