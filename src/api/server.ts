@@ -164,14 +164,36 @@ export class ApiServer {
     const body = JSON.stringify({ message }) + '\n';
     if (!req.complete) {
       // A body not read to its end (over a limit, a bad archive) is not read on: the connection
-      // closes after the reply. Until then what still arrives is discarded, so that a client
-      // busy sending can still read the reply (a close with unread data resets the connection).
+      // closes after the reply. What still arrives is discarded, and the close lingers (as Go's
+      // server does): closing at once with unread data resets the connection, and a client still
+      // busy sending would lose the reply.
       res.setHeader('Connection', 'close');
       req.resume();
+      const socket = req.socket as net.Socket | null;
+      if (socket) lingeringClose(socket);
     }
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
+}
+
+/** How long a connection closed after an unread body keeps discarding what the client still sends. */
+const LINGER_MS = 2000;
+
+/**
+ * Makes the close Node does after this reply (destroySoon) a lingering one:
+ * the write side ends (FIN) once the reply is out, the read side keeps
+ * draining until the client closes or LINGER_MS pass.
+ */
+function lingeringClose(socket: net.Socket): void {
+  socket.destroySoon = function lingering(this: net.Socket): void {
+    this.end();
+    this.resume();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => this.destroy());
+    this.once('close', () => clearTimeout(timer));
+  };
 }
 
 /**
