@@ -1,4 +1,5 @@
 /** Waiting helpers for integration tests: poll instead of fixed sleeps. */
+import { readFileSync } from 'node:fs';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,4 +27,25 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** What the kernel says about a process and its parent: for failure messages of tests that wait on pids. */
+export function procReport(pid: number): string {
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8').trim();
+    } catch (e) {
+      return `(${(e as NodeJS.ErrnoException).code ?? 'unreadable'})`;
+    }
+  };
+  const field = (status: string, name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '?';
+  const status = read(`/proc/${pid}/status`);
+  const ppid = Number(field(status, 'PPid'));
+  const lines = [`pid ${pid}: ${field(status, 'Name')} state ${field(status, 'State')} ppid ${ppid} wchan ${read(`/proc/${pid}/wchan`)}`];
+  if (ppid > 0) {
+    const pstatus = read(`/proc/${ppid}/status`);
+    lines.push(`parent ${ppid}: ${read(`/proc/${ppid}/cmdline`).replace(/\0/g, ' ')} state ${field(pstatus, 'State')} wchan ${read(`/proc/${ppid}/wchan`)}`);
+    lines.push(`parent stack:\n${read(`/proc/${ppid}/stack`)}`);
+  }
+  return lines.join('\n');
 }

@@ -16,7 +16,7 @@ import tar from 'tar-stream';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
 import { cliSession, sdk, type CliName } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
-import { sleep, until, pidAlive } from '../harness/wait.js';
+import { sleep, until, pidAlive, procReport } from '../harness/wait.js';
 
 
 
@@ -437,7 +437,9 @@ for (const client of ['berth', 'docker'] as CliName[]) {
 
       await d.kill();
       process.kill(phoenixPid, 'SIGKILL');
-      await until('quitter to exit while the daemon is down', () => !pidAlive(quitterPid), 30_000);
+      await until('quitter to exit while the daemon is down', () => !pidAlive(quitterPid), 30_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${procReport(quitterPid)}`);
+      });
       await until('phoenix to die', () => !pidAlive(phoenixPid), 5_000);
       assert.ok(pidAlive(keeperPid), 'a container died with the daemon');
       await d.start();
