@@ -1,7 +1,7 @@
 /**
- * VolumeService against the real filesystem and kernel (run as root): every
- * test gets its own root under /tmp, and every mount made is unmounted in a
- * finally block.
+ * VolumeService against the real filesystem and kernel: every test gets its
+ * own root under /tmp, and every mount made is unmounted in a finally block.
+ * Owners and mounts need root; those tests skip without it.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,6 +39,7 @@ async function fresh(): Promise<VolumeService> {
   return VolumeService.open(root, silentLogger, realHost());
 }
 
+const NOT_ROOT = process.getuid?.() !== 0;
 const none = (): string[] => [];
 const vdir = (...p: string[]): string => join(root, 'volumes', ...p);
 
@@ -159,7 +160,7 @@ describe('create, get, list', () => {
     await s.create({ name: 'vv', driverOpts: { size: '0' } });
   });
 
-  test('uid, gid and mode set the owner of _data', async () => {
+  test('uid, gid and mode set the owner of _data', { skip: NOT_ROOT && 'needs root (owners)' }, async () => {
     const s = await fresh();
     const v = await s.create({ name: 'owned', driverOpts: { uid: '1234', gid: '5678', mode: '2770' } });
     const st = await fs.stat(v.mountpoint);
@@ -276,7 +277,7 @@ describe('remove and prune', () => {
   });
 });
 
-describe('mounted volumes (type/device), real kernel', () => {
+describe('mounted volumes (type/device), real kernel', { skip: NOT_ROOT && 'needs root (mounts)' }, () => {
   const TMPFS = { type: 'tmpfs', device: 'tmpfs', o: 'size=1m,mode=0710,uid=1001' };
 
   test('mounted on the first acquire, unmounted on the last release', async () => {
@@ -366,7 +367,7 @@ describe('mounted volumes (type/device), real kernel', () => {
 });
 
 describe('restart', () => {
-  test('a new service on the same root keeps everything and cleans crash leftovers', async () => {
+  test('a new service on the same root keeps everything and cleans crash leftovers', { skip: NOT_ROOT && 'needs root (owners, mounts)' }, async () => {
     const s = await fresh();
     const a = await s.create({ name: 'kept', labels: { l: 'v' }, driverOpts: { uid: '7' } });
     await fs.writeFile(join(a.mountpoint, 'file'), 'content');
