@@ -15,6 +15,7 @@
  * name in use, removing a running container, starting a paused one;
  * NotModified when starting a running or stopping a stopped container.
  */
+import { KeyedLock } from '../util/keyed-lock.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, promises as fs } from 'node:fs';
@@ -84,7 +85,7 @@ const now = () => new Date().toISOString();
 const CONTAINER_LABEL = 'berth.container';
 
 export class ContainerService {
-  private readonly locks = new Map<string, Promise<void>>();
+  private readonly locks = new KeyedLock();
   private readonly events = new EventEmitter();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly backoffs = new Map<string, Backoff>();
@@ -115,20 +116,10 @@ export class ContainerService {
   }
 
   /** Per-container serialisation of operations. */
-  private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const chain = prev.then(() => mine);
-    this.locks.set(id, chain);
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.locks.get(id) === chain) this.locks.delete(id);
-    }
+  private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn);
   }
+
 
   // --- create -------------------------------------------------------------
 

@@ -112,16 +112,7 @@ export function eventRoutes(b: EventsBackend): Route[] {
           const skip = compareVersions(ctx.version, '1.46') < 0 ? (e: EventRecord) => e.type === 'image' && e.action === 'create' : () => false;
           const send = async (e: EventRecord): Promise<void> => {
             if (skip(e)) return;
-            if (res.write(prefix + encodeEventMessage(toEventMessage(e, ctx.version)) + '\n')) return;
-            await new Promise<void>((resolve) => {
-              const done = () => {
-                res.off('drain', done);
-                res.off('close', done);
-                resolve();
-              };
-              res.on('drain', done);
-              res.on('close', done);
-            });
+            await ctx.write(prefix + encodeEventMessage(toEventMessage(e, ctx.version)) + '\n');
           };
           for (const e of sub.past) {
             if (res.destroyed) return;
