@@ -177,6 +177,8 @@ describe('exits, stop, kill', () => {
     w.monitor.exits.exit(rec.id, 3);
     await eventually('the exit to be recorded', () => rec.state.status === 'exited');
     assert.equal(rec.state.exitCode, 3);
+    // The record says exited first; the releases follow, and the die event comes last.
+    await eventually('the die event', () => w.journal.of(rec.id).includes('event die C'));
     assert.deepEqual(w.journal.of(rec.id), ['runtime.removeStopped C', 'network.detach C', 'mounts.release C', 'event die C']);
     assert.ok(!w.host.mounted.has(w.paths.rootfs(rec.id)));
     assert.equal(w.monitor.exits.read(rec.id), undefined, 'the exit was not consumed');
