@@ -21,6 +21,8 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | n
 }
 
 export function pidAlive(pid: number): boolean {
+  // kill(0) and kill(-1) would signal groups, not a process: they are no answer.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;

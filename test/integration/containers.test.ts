@@ -429,13 +429,18 @@ for (const client of ['berth', 'docker'] as CliName[]) {
 
     it('live restore: containers outlive a killed daemon and are reconciled at its start', async () => {
       const keeper = await runD(['--name', 'keeper', 'busybox', 'sh', '-c', 'trap "exit 3" TERM; while true; do echo tick; sleep 0.2; done']);
-      const quitter = await runD(['--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 2; exit 7']);
+      // The quitter exits when told through a bind mount, so that it exits while the daemon is down however slow the machine.
+      const signals = join(work, 'live-restore');
+      mkdirSync(signals);
+      const quitter = await runD(['--name', 'quitter', '-v', `${signals}:/sig`, 'busybox', 'sh', '-c', 'until [ -e /sig/go ]; do sleep 0.1; done; exit 7']);
       const phoenix = await runD(['--name', 'phoenix', '--restart', 'always', 'busybox', 'sleep', '600']);
       const keeperPid = Number(await inspect(keeper, '{{.State.Pid}}'));
       const quitterPid = Number(await inspect(quitter, '{{.State.Pid}}'));
       const phoenixPid = Number(await inspect(phoenix, '{{.State.Pid}}'));
+      for (const pid of [keeperPid, quitterPid, phoenixPid]) assert.ok(pid > 1 && pidAlive(pid), `State.Pid ${pid} is not a live process`);
 
       await d.kill();
+      writeFileSync(join(signals, 'go'), '');
       process.kill(phoenixPid, 'SIGKILL');
       await until('quitter to exit while the daemon is down', () => !pidAlive(quitterPid), 30_000).catch((e: Error) => {
         throw new Error(`${e.message}\n${procReport(quitterPid)}`);
