@@ -562,10 +562,19 @@ function tarHeader(name: string, opts: { size?: number; type?: 'file' | 'link' |
 function gzipTar(count: number, member: (i: number) => Buffer[], prefix: Buffer[] = [], level = 1): Readable {
   async function* gen(): AsyncGenerator<Buffer> {
     yield* prefix;
+    // Small batches: the client's event loop must stay free to read a reply that comes mid-body
+    // (a server closes such a connection a while after replying, as Go's does).
     const batch: Buffer[] = [];
+    let bytes = 0;
     for (let i = 0; i < count; i++) {
-      batch.push(...member(i));
-      if (batch.length >= 2048) yield Buffer.concat(batch.splice(0));
+      for (const b of member(i)) {
+        batch.push(b);
+        bytes += b.length;
+      }
+      if (batch.length >= 2048 || bytes >= 1 << 20) {
+        yield Buffer.concat(batch.splice(0));
+        bytes = 0;
+      }
     }
     batch.push(Buffer.alloc(1024));
     yield Buffer.concat(batch);
