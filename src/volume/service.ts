@@ -44,7 +44,7 @@ import type { Host } from '../sys/host.js';
 import { readJsonIfExists, syncDir, writeJsonAtomic } from '../util/atomic-file.js';
 import type { Logger } from '../util/log.js';
 import { listFilter, pruneFilter, type VolumeFilters } from './filters.js';
-import { KeyedLock } from './keyed-lock.js';
+import { KeyedLock } from '../util/keyed-lock.js';
 import { mountAt, mountsUnder, type MountEntry } from '../sys/mountinfo.js';
 import { ANONYMOUS_LABEL, goQuote, parseLocalOptions, validateVolumeName, type LocalOptions } from './options.js';
 import { copyTree, isEmptyDir, treeSize } from './tree.js';

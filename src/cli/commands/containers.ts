@@ -22,8 +22,9 @@ import { tabwrite } from '../format/tabwriter.js';
 import { humanSize, parseBytes } from '../format/units.js';
 import { psFormatUsesSize, renderContainers } from '../views/containers.js';
 import { invalidStatsEntry, renderStats, statsEntry } from '../views/stats.js';
-import { FORMAT_HELP } from './images.js';
+import { FORMAT_HELP } from '../format/help-text.js';
 import { confirm, filtersQuery, forEachName } from './shared.js';
+import { filtersParam } from '../opts/kv.js';
 
 const enc = encodeURIComponent;
 
@@ -62,7 +63,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
           all: o['all'] ? true : undefined,
           limit: last > 0 ? last : undefined,
           size: size ? true : undefined,
-          filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+          filters: filtersParam(filters),
         },
       });
       ctx.out(renderContainers(list, { ...(format ? { format } : {}), quiet: !!o['quiet'], size: !!o['size'], noTrunc: !!o['noTrunc'] }));
@@ -464,7 +465,7 @@ export function registerContainerCommands(cli: Cli<CliContext>): void {
     async action(ctx, _args, o) {
       if (!o['force'] && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.'))) return 0;
       const filters = filtersQuery(o['filter'] as string[]);
-      const r = await ctx.client().json<ContainerPruneResponse>('POST', '/containers/prune', { query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined } });
+      const r = await ctx.client().json<ContainerPruneResponse>('POST', '/containers/prune', { query: { filters: filtersParam(filters) } });
       if (r.ContainersDeleted?.length) ctx.out(`Deleted Containers:\n${r.ContainersDeleted.join('\n')}\n\n`);
       ctx.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
     },

@@ -4,16 +4,11 @@ import { ApiError } from '../../client/client.js';
 import { CliError } from '../command.js';
 import { InspectError, renderInspect } from '../format/formatter.js';
 import type { CliContext } from '../context.js';
+import { parseFilters } from '../opts/kv.js';
 
 /** `--filter k=v` flags → the API's filters object (`{"k":["v"]}`). */
 export function filtersQuery(flags: readonly string[] | undefined): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of flags ?? []) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw new CliError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 125);
-    (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
-  }
-  return out;
+  return parseFilters(flags, (f) => new CliError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 125));
 }
 
 /** Docker's `Are you sure you want to continue? [y/N]` prompt. */
