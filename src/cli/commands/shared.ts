@@ -14,7 +14,7 @@ export function filtersQuery(flags: readonly string[] | undefined): Record<strin
 /** Docker's `Are you sure you want to continue? [y/N]` prompt. */
 export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
   ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const rl = createInterface({ input: process.stdin });
+  const rl = createInterface({ input: ctx.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);
     rl.once('close', () => resolve(''));
