@@ -7,7 +7,10 @@ import type { CliContext, EngineClient, Verb } from '../context.js';
 import { pullImage } from './registry.js';
 import { forEachName } from './shared.js';
 import { familiarString, parseImageRef, withDefaultTag } from '../image-ref.js';
-import { CREATE_OPTIONS, RUN_OPTIONS, RunOptionsError, parseRunOptions, runErrorText, type ParsedRun } from '../opts/run-opts.js';
+import { RunOptionsError, runErrorText } from '../opts/run-errors.js';
+import { CREATE_OPTIONS, RUN_OPTIONS } from '../opts/run-flags.js';
+import { parseRunOptions } from '../opts/run-opts.js';
+import type { ParsedRun } from '../opts/run-types.js';
 import { runSession } from '../stream-session.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../stream/detach-keys.js';
 
