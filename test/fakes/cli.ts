@@ -3,7 +3,9 @@
  * ctx.out/err or by piping into ctx.stdout/stderr) is captured in order, and
  * stdin is the text given.
  */
+import type { IncomingMessage } from 'node:http';
 import { Readable, Writable } from 'node:stream';
+import type { RequestOptions } from '../../src/client/client.js';
 import type { CliContext, EngineClient } from '../../src/cli/context.js';
 
 /** Streams that hand every chunk written to them to the functions given. */
@@ -41,4 +43,40 @@ export function captureContext(client: EngineClient, o: { stdin?: string; stdout
     ),
   };
   return { ctx, stdout: () => out, stderr: () => err };
+}
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  opts: RequestOptions;
+}
+
+/**
+ * An EngineClient that records each request and answers it with reply()
+ * (a value for json(), bytes for stream(); throw ApiError for a daemon error).
+ * Hijacked connections are not faked.
+ */
+export function recordingClient(reply: (call: RecordedCall) => unknown): EngineClient & { calls: RecordedCall[] } {
+  const calls: RecordedCall[] = [];
+  const answer = async (method: string, path: string, opts: RequestOptions = {}): Promise<unknown> => {
+    const call = { method, path, opts };
+    calls.push(call);
+    return reply(call);
+  };
+  const stream = async (method: string, path: string, opts?: RequestOptions): Promise<IncomingMessage> => {
+    const body = await answer(method, path, opts);
+    return Object.assign(Readable.from([Buffer.isBuffer(body) ? body : Buffer.from(String(body ?? ''))]), { headers: {} }) as unknown as IncomingMessage;
+  };
+  return {
+    calls,
+    json: answer as EngineClient['json'],
+    stream,
+    request: stream,
+    jsonLines: async () => {
+      throw new Error('recordingClient: jsonLines is not faked');
+    },
+    hijack: async () => {
+      throw new Error('recordingClient: hijack is not faked');
+    },
+  };
 }
