@@ -1,20 +1,34 @@
 /**
- * What every command gets: the API client for the chosen daemon, output
- * streams, and whether they are terminals.
+ * What every command gets (nerdctl's habit: a verb writes only to the
+ * streams it is handed): the API client for the chosen daemon, the standard
+ * streams, and whether they are terminals. main.ts hands over the process's
+ * own; tests hand over buffers.
  */
 import { Client } from '../client/client.js';
-import type { CliIO } from './command.js';
+import type { CliIO, Opts } from './command.js';
+
+/** The requests a command makes of the daemon (the Client's, so tests can stand in for it). */
+export type EngineClient = Pick<Client, 'request' | 'json' | 'stream' | 'jsonLines' | 'hijack'>;
 
 export interface CliContext extends CliIO {
   host: string;
-  client(): Client;
+  client(): EngineClient;
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
 }
+
+/** One CLI verb: its arguments and parsed options in, the exit status out. */
+export type Verb = (ctx: CliContext, args: string[], opts: Opts) => Promise<number>;
 
 export function makeContext(host: string): CliContext & { dispose(): void } {
   let client: Client | undefined;
   return {
     host,
     client: () => (client ??= new Client(host)),
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     stdoutIsTTY: !!process.stdout.isTTY,

@@ -5,37 +5,7 @@
 import { ApiError, ConnectError, DEFAULT_HOST } from '../client/client.js';
 import { Cli, CliError, PROG, formatOptions, type OptSpec } from './command.js';
 import { makeContext, type CliContext } from './context.js';
-
-type Registrar = (cli: Cli<CliContext>) => void;
-
-/**
- * Command families, loaded only when their first word is used: each is a
- * separate chunk of the bundle, so `berth run` does not compile the template
- * engine, nor `berth ps` the run-flag parser.
- */
-const FAMILIES: [words: string[], load: () => Promise<Registrar>][] = [
-  [['version', 'info', 'system'], async () => (await import('./commands/system.js')).registerSystemCommands],
-  [['images', 'image', 'tag', 'rmi', 'import', 'save', 'load', 'history'], async () => (await import('./commands/images.js')).registerImageCommands],
-  [['inspect'], async () => (await import('./commands/inspect.js')).registerInspectCommand],
-  [
-    ['container', 'ps', 'stop', 'restart', 'kill', 'pause', 'unpause', 'rm', 'wait', 'rename', 'logs', 'top', 'stats', 'diff', 'commit', 'export', 'cp', 'update'],
-    async () => (await import('./commands/containers.js')).registerContainerCommands,
-  ],
-  [['container', 'run', 'create', 'start', 'attach'], async () => (await import('./commands/run.js')).registerRunCommands],
-  [['container', 'exec'], async () => (await import('./commands/exec.js')).registerExecCommand],
-  [['system', 'events'], async () => (await import('./commands/events.js')).registerEventsCommand],
-  [['network'], async () => (await import('./commands/networks.js')).registerNetworkCommands],
-  [['port'], async () => (await import('./commands/port.js')).registerPortCommand],
-  [['volume'], async () => (await import('./commands/volumes.js')).registerVolumeCommands],
-  // registries (issue 7): pull, push, login, logout, and `image pull|push`
-  [['pull', 'push', 'login', 'logout', 'image'], async () => (await import('./commands/registry.js')).registerRegistryCommands],
-];
-
-/** The registrars for a command line: its family, or all of them (help, unknown words). */
-async function registrars(first: string | undefined): Promise<Registrar[]> {
-  const matching = FAMILIES.filter(([words]) => first !== undefined && words.includes(first));
-  return Promise.all((matching.length ? matching : FAMILIES).map(([, load]) => load()));
-}
+import { registrarsFor } from './commands/index.js';
 import { CLI_VERSION } from './version.js';
 
 const GLOBAL_OPTIONS: OptSpec[] = [
@@ -100,7 +70,7 @@ async function main(): Promise<number> {
   }
   const ctx = makeContext(g.host);
   const cli: Cli<CliContext> = new Cli<CliContext>(ctx, (): string => rootHelp(cli));
-  for (const register of await registrars(g.rest[0])) register(cli);
+  for (const register of await registrarsFor(g.rest[0])) register(cli);
   try {
     return await cli.run(() => ctx, g.rest);
   } catch (e) {

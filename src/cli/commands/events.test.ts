@@ -10,6 +10,7 @@ import { Client } from '../../client/client.js';
 import { Cli, CliError } from '../command.js';
 import type { CliContext } from '../context.js';
 import { formatEventLine, makeEventTemplate, readEventStream, registerEventsCommand, renderEvent, rfc3339NanoFixed } from './events.js';
+import { fakeStreams } from '../../../test/fakes/cli.js';
 
 const HAVE_DOCKER = spawnSync('docker', ['--version']).status === 0;
 
@@ -81,6 +82,7 @@ async function berth(sock: string, argv: string[]): Promise<{ stdout: string; st
     err: (s) => void (stderr += s),
     stdoutIsTTY: false,
     stdinIsTTY: false,
+    ...fakeStreams((s) => (stdout += s), (s) => (stderr += s)),
   };
   const cli = new Cli<CliContext>(ctx, () => '');
   registerEventsCommand(cli);

@@ -13,19 +13,12 @@ import type { CliContext } from '../context.js';
 import { marshalJSON } from '../format/gojson.js';
 import { Template, TemplateError } from '../format/template.js';
 import { filtersQuery } from './shared.js';
-
-/** docker's InspectFormatHelp, wrapped as cobra shows it. */
-export const EVENTS_FORMAT_HELP = `Format output using a custom template:
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given
-Go template.
-Refer to https://docs.docker.com/go/formatting/
-for more information about formatting output with
-templates`;
+import { INSPECT_FORMAT_HELP } from '../format/help-text.js';
+import { filtersParam } from '../opts/kv.js';
 
 const OPTIONS: OptSpec[] = [
   { flags: '-f, --filter', arg: 'filter', desc: 'Filter output based on conditions provided', repeat: true },
-  { flags: '--format', arg: 'string', desc: EVENTS_FORMAT_HELP },
+  { flags: '--format', arg: 'string', desc: INSPECT_FORMAT_HELP },
   { flags: '--since', arg: 'string', desc: 'Show all events created since timestamp' },
   { flags: '--until', arg: 'string', desc: 'Stream events until this timestamp' },
 ];
@@ -211,7 +204,7 @@ export function registerEventsCommand(cli: Cli<CliContext>): void {
         query: {
           since: (o['since'] as string | undefined) || undefined,
           until: (o['until'] as string | undefined) || undefined,
-          filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined,
+          filters: filtersParam(filters),
         },
       });
       try {

@@ -9,18 +9,8 @@ import { renderInspect, renderList } from '../format/formatter.js';
 import { goTime, humanSize, timeAgo } from '../format/units.js';
 import { ProgressDisplay } from '../progress.js';
 import { confirm, filtersQuery, forEachName } from './shared.js';
-
-export const FORMAT_HELP = `Format output using a custom template:
-'table':            Print output in table format
-with column headers (default)
-'table TEMPLATE':   Print output in table format
-using the given Go template
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given
-Go template.
-Refer to https://docs.docker.com/go/formatting/
-for more information about formatting output with
-templates`;
+import { FORMAT_HELP } from '../format/help-text.js';
+import { filtersParam } from '../opts/kv.js';
 
 const formatOpt: OptSpec = { flags: '--format', arg: 'string', desc: FORMAT_HELP };
 const filterOpt: OptSpec = { flags: '-f, --filter', arg: 'filter', desc: 'Filter output based on conditions provided', repeat: true };
@@ -160,7 +150,7 @@ export function registerImageCommands(cli: Cli<CliContext>): void {
       const filters = filtersQuery(o['filter'] as string[]);
       if (args[0]) (filters['reference'] ??= []).push(args[0]);
       const images = await ctx.client().json<ImageSummary[]>('GET', '/images/json', {
-        query: { all: !!o['all'], filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+        query: { all: !!o['all'], filters: filtersParam(filters) },
       });
       const rows = imageRows(images, { noTrunc: !!o['noTrunc'] });
       const table = o['digests']
@@ -258,7 +248,7 @@ export function registerImageCommands(cli: Cli<CliContext>): void {
       const filters = filtersQuery(o['filter'] as string[]);
       if (o['all']) filters['dangling'] = ['false'];
       const r = await ctx.client().json<ImagePruneResponse>('POST', '/images/prune', {
-        query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+        query: { filters: filtersParam(filters) },
       });
       if (r.ImagesDeleted?.length) {
         ctx.out('Deleted Images:\n');

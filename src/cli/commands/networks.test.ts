@@ -17,6 +17,7 @@ import type { CliContext } from '../context.js';
 import { createIPAMConfig, goTimeRFC3339, ipBytes, registerNetworkCommands } from './networks.js';
 import { naturalLess } from '../format/sort.js';
 import { registerPortCommand } from './port.js';
+import { fakeStreams } from '../../../test/fakes/cli.js';
 
 const HAVE_DOCKER = spawnSync('docker', ['--version']).status === 0;
 
@@ -117,6 +118,7 @@ export async function runBerth(routes: Routes, argv: string[]): Promise<Run> {
     err: (s) => (stderr += s),
     stdoutIsTTY: false,
     stdinIsTTY: false,
+    ...fakeStreams((s) => (stdout += s), (s) => (stderr += s)),
   };
   const cli = new Cli<CliContext>(ctx, () => 'help\n');
   registerNetworkCommands(cli);
@@ -611,7 +613,7 @@ describe('network prune', () => {
       import { Client, ApiError } from './src/client/client.ts';
       import { registerNetworkCommands } from './src/cli/commands/networks.ts';
       const client = new Client(process.env.SOCK);
-      const ctx = { host: '', client: () => client, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), stdoutIsTTY: false, stdinIsTTY: false };
+      const ctx = { host: '', client: () => client, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), stdoutIsTTY: false, stdinIsTTY: false, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
       const cli = new Cli(ctx, () => '');
       registerNetworkCommands(cli);
       const code = await cli.run(() => ctx, ['network', 'prune']);

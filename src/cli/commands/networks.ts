@@ -18,19 +18,12 @@ import { goQuote } from '../format/gofmt.js';
 import { encodeJSON, marshalJSON } from '../format/gojson.js';
 import { goTime } from '../format/units.js';
 import { readCSVRecord } from '../opts/goparse.js';
+import { filtersParam, kvMap, labelProblem, parseFilters } from '../opts/kv.js';
 import { headerLabel, truncateID } from '../views/containers.js';
-import { FORMAT_HELP } from './images.js';
+import { FORMAT_HELP, INSPECT_FORMAT_HELP } from '../format/help-text.js';
 import { confirm, forEachName, inspectEach } from './shared.js';
 
 const enc = encodeURIComponent;
-
-export const INSPECT_FORMAT_HELP = `Format output using a custom template:
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given
-Go template.
-Refer to https://docs.docker.com/go/formatting/
-for more information about formatting output with
-templates`;
 
 // ---------------------------------------------------------------------------
 // Time text
@@ -362,40 +355,18 @@ function csvValues(values: readonly string[] | undefined, flag: string, err: Fla
   return out;
 }
 
-/** MapOpts: `k=v` (split at the first "="), `k` alone maps to "". */
-function mapValues(values: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values ?? []) {
-    const eq = v.indexOf('=');
-    if (eq < 0) out[v] = '';
-    else out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
-}
-
 /** opts.ValidateLabel, then ConvertKVStringsToMap. */
 function labelValues(values: readonly string[] | undefined, err: FlagError): Record<string, string> {
-  const out: Record<string, string> = {};
   for (const v of values ?? []) {
-    const eq = v.indexOf('=');
-    const key = (eq < 0 ? v : v.slice(0, eq)).replace(/^[ \t]+/, '');
-    if (key === '') throw err('--label', v, `invalid label '${v}': empty name`);
-    if (/[ \t]/.test(key)) throw err('--label', v, `label '${key}' contains whitespaces`);
-    if (eq < 0) out[v] = '';
-    else out[v.slice(0, eq)] = v.slice(eq + 1);
+    const problem = labelProblem(v);
+    if (problem) throw err('--label', v, problem);
   }
-  return out;
+  return kvMap(values);
 }
 
 /** `--filter k=v` values → the filters query, with the flag's own name in errors. */
 function filterValues(values: readonly string[] | undefined, flag: string, err: FlagError): string | undefined {
-  const out: Record<string, string[]> = {};
-  for (const f of values ?? []) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw err(flag, f, 'bad format of filter (expected name=value)');
-    (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
-  }
-  return Object.keys(out).length ? JSON.stringify(out) : undefined;
+  return filtersParam(parseFilters(values, (f) => err(flag, f, 'bad format of filter (expected name=value)')));
 }
 
 // ---------------------------------------------------------------------------
@@ -442,13 +413,13 @@ export function networkCreateBody(name: string, o: Record<string, unknown>): Net
     Driver: (o['driver'] as string | undefined) ?? 'bridge',
     Scope: '',
     ...(o['ipv6'] !== undefined ? { EnableIPv6: !!o['ipv6'] } : {}),
-    IPAM: { Driver: (o['ipamDriver'] as string | undefined) ?? 'default', Options: mapValues(o['ipamOpt'] as string[]), Config: config },
+    IPAM: { Driver: (o['ipamDriver'] as string | undefined) ?? 'default', Options: kvMap(o['ipamOpt'] as string[]), Config: config },
     Internal: !!o['internal'],
     Attachable: !!o['attachable'],
     Ingress: false,
     ConfigOnly: false,
     ConfigFrom: null,
-    Options: mapValues(o['opt'] as string[]),
+    Options: kvMap(o['opt'] as string[]),
     Labels: labels,
     Name: name,
   };

@@ -15,6 +15,7 @@ import { Cli, CliError } from '../command.js';
 import type { CliContext } from '../context.js';
 import { dockerAgainst } from '../views/docker-harness.test.js';
 import { portLines, registerPortCommand } from './port.js';
+import { fakeStreams } from '../../../test/fakes/cli.js';
 
 const HAVE_DOCKER = spawnSync('docker', ['--version']).status === 0;
 
@@ -65,7 +66,7 @@ async function berth(argv: string[]): Promise<{ stdout: string; stderr: string; 
   let stdout = '';
   let stderr = '';
   const client = new Client(`unix://${sock}`);
-  const ctx: CliContext = { host: '', client: () => client, out: (s) => (stdout += s), err: (s) => (stderr += s), stdoutIsTTY: false, stdinIsTTY: false };
+  const ctx: CliContext = { host: '', client: () => client, out: (s) => (stdout += s), err: (s) => (stderr += s), stdoutIsTTY: false, stdinIsTTY: false, ...fakeStreams((s) => (stdout += s), (s) => (stderr += s)) };
   const cli = new Cli<CliContext>(ctx, () => '');
   registerPortCommand(cli);
   let code: number;

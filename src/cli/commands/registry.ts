@@ -3,9 +3,9 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { AuthResponse } from '../../api/types/registry.js';
-import type { Client, JsonMessage, RequestOptions } from '../../client/client.js';
+import type { JsonMessage, RequestOptions } from '../../client/client.js';
 import { CliError, type Cli } from '../command.js';
-import type { CliContext } from '../context.js';
+import type { CliContext, EngineClient } from '../context.js';
 import { DOCKER_HUB_KEY, authHeaderFor, authKey, configPath, loadConfig, matchingKeys, saveConfig, storeAuth } from '../auth-config.js';
 import { apiTag, canonicalString, familiarName, isNameOnly, parseImageRef, withDefaultTag, type ImageRef } from '../image-ref.js';
 import { ProgressDisplay } from '../progress.js';
@@ -43,7 +43,7 @@ export async function readJsonStream(res: IncomingMessage, onMessage: (m: JsonMe
   if (failure !== undefined) throw new CliError(failure, 1);
 }
 
-async function streamRequest(client: Client, method: string, path: string, opts: RequestOptions, onMessage: (m: JsonMessage) => void): Promise<void> {
+async function streamRequest(client: EngineClient, method: string, path: string, opts: RequestOptions, onMessage: (m: JsonMessage) => void): Promise<void> {
   const res = await client.stream(method, path, opts);
   await readJsonStream(res, onMessage);
 }

@@ -4,22 +4,17 @@ import { ApiError } from '../../client/client.js';
 import { CliError } from '../command.js';
 import { InspectError, renderInspect } from '../format/formatter.js';
 import type { CliContext } from '../context.js';
+import { parseFilters } from '../opts/kv.js';
 
 /** `--filter k=v` flags → the API's filters object (`{"k":["v"]}`). */
 export function filtersQuery(flags: readonly string[] | undefined): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of flags ?? []) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw new CliError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 125);
-    (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
-  }
-  return out;
+  return parseFilters(flags, (f) => new CliError(`invalid argument "${f}" for "-f, --filter" flag: bad format of filter (expected name=value)`, 125));
 }
 
 /** Docker's `Are you sure you want to continue? [y/N]` prompt. */
 export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
   ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
-  const rl = createInterface({ input: process.stdin });
+  const rl = createInterface({ input: ctx.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);
     rl.once('close', () => resolve(''));

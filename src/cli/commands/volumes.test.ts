@@ -24,6 +24,7 @@ import { Cli, CliError, PROG } from '../command.js';
 import type { CliContext } from '../context.js';
 import { registerVolumeCommands, renderVolumes } from './volumes.js';
 import { naturalLess } from '../format/sort.js';
+import { fakeStreams } from '../../../test/fakes/cli.js';
 
 const HAVE_DOCKER = spawnSync('docker', ['--version']).status === 0;
 const SRC = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -81,6 +82,7 @@ async function berth(...argv: string[]): Promise<Run> {
     err: (s) => (stderr += s),
     stdoutIsTTY: false,
     stdinIsTTY: false,
+    ...fakeStreams((s) => (stdout += s), (s) => (stderr += s)),
   };
   const cli = new Cli<CliContext>(ctx, () => '');
   registerVolumeCommands(cli);

@@ -7,26 +7,8 @@ import { naturalCompare } from '../format/sort.js';
 import { humanSize, parseBytes } from '../format/units.js';
 import { headerLabel } from '../views/containers.js';
 import { confirm, forEachName, inspectEach } from './shared.js';
-
-const FORMAT_HELP = `Format output using a custom template:
-'table':            Print output in table format
-with column headers (default)
-'table TEMPLATE':   Print output in table format
-using the given Go template
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given
-Go template.
-Refer to https://docs.docker.com/go/formatting/
-for more information about formatting output with
-templates`;
-
-const INSPECT_FORMAT_HELP = `Format output using a custom template:
-'json':             Print in JSON format
-'TEMPLATE':         Print output using the given
-Go template.
-Refer to https://docs.docker.com/go/formatting/
-for more information about formatting output with
-templates`;
+import { FORMAT_HELP, INSPECT_FORMAT_HELP } from '../format/help-text.js';
+import { filtersParam, kvMap, labelProblem, parseFilters } from '../opts/kv.js';
 
 const USAGE = {
   create: '[OPTIONS] [VOLUME]',
@@ -124,35 +106,9 @@ function flagValueError(cmd: keyof typeof USAGE, flag: string, value: string, ms
   return new CliError(`invalid argument "${value}" for "${flag}" flag: ${msg}\n\nUsage:  ${full} ${USAGE[cmd]}\n\nRun '${full} --help' for more information`, 125);
 }
 
-/** `--filter k=v` flags → the filters query parameter (JSON), or undefined for none. */
+/** `--filter k=v` flags → the filters object, with the flag's own name in errors. */
 function filterQuery(values: readonly string[] | undefined, cmd: keyof typeof USAGE, flag: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of values ?? []) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw flagValueError(cmd, flag, f, 'bad format of filter (expected name=value)');
-    (out[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
-  }
-  return out;
-}
-
-/** opts.ConvertKVStringsToMap: `k=v` → k: v, `k` → k: "". */
-function kvMap(values: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const v of values ?? []) {
-    const eq = v.indexOf('=');
-    if (eq < 0) out[v] = '';
-    else out[v.slice(0, eq)] = v.slice(eq + 1);
-  }
-  return out;
-}
-
-/** opts.ValidateLabel. */
-function checkLabel(value: string): string | undefined {
-  const eq = value.indexOf('=');
-  const key = (eq < 0 ? value : value.slice(0, eq)).replace(/^[ \t\n\v\f\r]+/, '');
-  if (key === '') return `invalid label '${value}': empty name`;
-  if (/[ \t\n\v\f\r]/.test(key)) return `label '${key}' contains whitespaces`;
-  return undefined;
+  return parseFilters(values, (f) => flagValueError(cmd, flag, f, 'bad format of filter (expected name=value)'));
 }
 
 const enc = encodeURIComponent;
@@ -186,7 +142,7 @@ export function registerVolumeCommands(cli: Cli<CliContext>): void {
     options: CREATE_OPTIONS,
     async action(ctx, args, o) {
       for (const l of (o['label'] as string[]) ?? []) {
-        const problem = checkLabel(l);
+        const problem = labelProblem(l);
         if (problem) throw flagValueError('create', '--label', l, problem);
       }
       for (const flag of ['limitBytes', 'requiredBytes'] as const) {
@@ -245,7 +201,7 @@ export function registerVolumeCommands(cli: Cli<CliContext>): void {
     async action(ctx, _args, o) {
       const filters = filterQuery(o['filter'] as string[], 'ls', '-f, --filter');
       const r = await ctx.client().json<VolumeListResponse>('GET', '/volumes', {
-        query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+        query: { filters: filtersParam(filters) },
       });
       const format = o['format'] as string | undefined;
       ctx.out(renderVolumes(r.Volumes ?? [], { ...(format !== undefined ? { format } : {}), quiet: !!o['quiet'], cluster: !!o['cluster'] }));
@@ -298,7 +254,7 @@ export function registerVolumeCommands(cli: Cli<CliContext>): void {
       }
       if (!o['force'] && !(await confirm(ctx, warning))) return 0;
       const r = await ctx.client().json<VolumePruneResponse>('POST', '/volumes/prune', {
-        query: { filters: Object.keys(filters).length ? JSON.stringify(filters) : undefined },
+        query: { filters: filtersParam(filters) },
       });
       let reclaimed = 0;
       if (r.VolumesDeleted?.length) {

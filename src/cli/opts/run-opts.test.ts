@@ -9,7 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import type { ContainerCreateRequest } from '../../api/types/containers.js';
 import type { Opts } from '../command.js';
 import { parseDuration } from './goparse.js';
-import { CREATE_OPTIONS, RUN_OPTIONS, RunOptionsError, parseRunOptions, runErrorText, type ParsedRun } from './run-opts.js';
+import { RunOptionsError, runErrorText } from './run-errors.js';
+import { CREATE_OPTIONS, RUN_OPTIONS } from './run-flags.js';
+import { parseRunOptions } from './run-opts.js';
+import type { ParsedRun } from './run-types.js';
 
 // ---------------------------------------------------------------------------
 // Command lines → Opts, as command.ts (commander) hands them to commands.
