@@ -33,7 +33,34 @@ export const nullable = (s: Record<string, unknown>): Record<string, unknown> =>
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
+type Schema = Readonly<Record<string, unknown>>;
+
+/**
+ * Go's decoder leaves a struct field alone when the JSON says `null` for it:
+ * null means "not set" (docker-compose sends `IPRange: null`, tmpfs mounts
+ * with `Source: null`). So null fields of objects the schema describes by
+ * their `properties` are dropped, at any depth, before validation; entries of
+ * maps (`additionalProperties`: ExposedPorts, PortBindings) keep their keys,
+ * since there the key itself is the value.
+ */
+export function dropNullFields(schema: Schema | undefined, value: unknown): void {
+  if (!schema || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    const items = schema['items'] as Schema | undefined;
+    for (const v of value) dropNullFields(items, v);
+    return;
+  }
+  const rec = value as Record<string, unknown>;
+  const props = schema['properties'] as Record<string, Schema> | undefined;
+  const extra = schema['additionalProperties'];
+  for (const [k, v] of Object.entries(rec)) {
+    if (v === null && props) delete rec[k];
+    else dropNullFields(props?.[k] ?? (typeof extra === 'object' ? (extra as Schema) : undefined), v);
+  }
+}
+
 export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
+  dropNullFields(s.schema, value);
   let fn = compiled.get(s);
   if (!fn) {
     fn = ajv.compile(s.schema);

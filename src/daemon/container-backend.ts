@@ -30,10 +30,12 @@ import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../stream/d
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerService } from '../container/service.js';
 import { isRunning, type ContainerRecord, type RestartPolicyName } from '../container/types.js';
-import { invalidParameter, notFound } from '../errdefs/errdefs.js';
+import { invalidParameter, notFound, notImplemented } from '../errdefs/errdefs.js';
 import type { ImageService } from '../image/image-service.js';
 import { parseNormalizedNamed, parseRepositoryTag } from '../image/reference.js';
 import { formatEntry, parseSince, readLog } from '../logs/reader.js';
+import { detailsPrefix, logAttributes } from '../logs/attrs.js';
+import { logDriverName } from '../logs/options.js';
 import { commitContainer } from './commit.js';
 import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { parseTimestamp } from './filter-util.js';
@@ -293,14 +295,18 @@ export class DaemonContainerBackend implements ContainerBackend {
       ...(q.until ? { until: parseSince(q.until, now, 'until') } : {}),
       ...(tail !== undefined && tail >= 0 ? { tail } : {}),
     };
+    if (logDriverName(r.spec.logConfig.type) === 'none') throw notImplemented('configured logging driver does not support reading');
     const tty = r.spec.tty;
+    const details = q.details
+      ? detailsPrefix(logAttributes(r.spec.logConfig.config, { id: r.id, name: r.name.replace(/^\//, ''), labels: r.spec.labels, env: r.spec.env, imageName: r.spec.imageRef, imageId: r.spec.image }))
+      : undefined;
     const isRunning = () => {
       const st = this.svc.store.get(r.id)?.state.status;
       return st === 'running' || st === 'paused' || st === 'restarting';
     };
     const path = this.paths.log(r.id);
     async function* body(): AsyncGenerator<Buffer> {
-      for await (const e of readLog(path, opts, isRunning)) yield formatEntry(e, { timestamps: q.timestamps, tty });
+      for await (const e of readLog(path, opts, isRunning)) yield formatEntry(e, { timestamps: q.timestamps, tty, ...(details ? { details } : {}) });
     }
     return { tty, body: body() };
   }

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import { invalidParameter } from '../errdefs/errdefs.js';
-import { parseLogOptions } from '../logs/options.js';
+import { logDriverName, parseLogOptions } from '../logs/options.js';
 import type {
   ContainerConfig,
   ContainerCreateRequest,
@@ -239,7 +239,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
     sysctls: h.Sysctls ?? {},
     oomScoreAdj,
     groupAdd: h.GroupAdd ?? [],
-    logConfig: { type: h.LogConfig?.Type || 'k8s-file', config: h.LogConfig?.Config ?? {} },
+    logConfig: { type: logDriverName(h.LogConfig?.Type), config: h.LogConfig?.Config ?? {} },
     resources: {
       memory,
       memorySwap,
@@ -304,7 +304,7 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
   return {
     Binds: s.binds.length ? s.binds.map((b) => `${b.source}:${b.target}${bindMode(b) ? `:${bindMode(b)}` : ''}`) : null,
     ContainerIDFile: '',
-    LogConfig: { Type: s.logConfig.type, Config: s.logConfig.config },
+    LogConfig: { Type: logDriverName(s.logConfig.type), Config: s.logConfig.config },
     NetworkMode: s.networkMode,
     PortBindings: wirePortBindings(s),
     RestartPolicy: { Name: s.restartPolicy.name, MaximumRetryCount: s.restartPolicy.maximumRetryCount },
