@@ -101,7 +101,7 @@ export class ContainerService {
     mkdirSync(d.paths.socketDir, { recursive: true });
     mkdirSync(d.paths.runtimeRoot, { recursive: true });
     this.attach = new AttachHub((id) => d.monitor.attachSocket(d.paths.cuuid(id)));
-    this.files = new ContainerFiles(d.host, d.snapshots, d.paths, d.scratchDir);
+    this.files = new ContainerFiles(d.host, d.snapshots, d.paths, d.scratchDir, d.mounts);
     this.logRotators = new LogRotators((id, err) => d.log.warn('log rotation failed', { id, err: messageOf(err) }));
   }
 
