@@ -36,6 +36,7 @@ import { parseNormalizedNamed, parseRepositoryTag } from '../image/reference.js'
 import { formatEntry, parseSince, readLog } from '../logs/reader.js';
 import { detailsPrefix, logAttributes } from '../logs/attrs.js';
 import { logDriverName } from '../logs/options.js';
+import { refuseUnupdatable } from './unsupported-fields.js';
 import { commitContainer } from './commit.js';
 import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { parseTimestamp } from './filter-util.js';
@@ -176,6 +177,7 @@ export class DaemonContainerBackend implements ContainerBackend {
 
   async update(ref: string, body: Resources & { RestartPolicy?: RestartPolicy }): Promise<ContainerUpdateResponse> {
     const r = this.rec(ref);
+    refuseUnupdatable(body as Record<string, unknown>);
     const res = r.spec.resources;
     if (body.Memory !== undefined && body.Memory > 0 && body.Memory < 6 * 1024 * 1024) throw invalidParameter('Minimum memory limit allowed is 6MB');
     const next = {
@@ -420,7 +422,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  async commit(q: CommitQuery, _config: ContainerConfig | undefined) {
+  async commit(q: CommitQuery, config: ContainerConfig | undefined) {
     const r = this.rec(q.container);
     const ref = q.repo ? parseRepositoryTag(q.repo, q.tag) : undefined;
     const id = await commitContainer(this.images, this.svc, r, {
@@ -429,7 +431,9 @@ export class DaemonContainerBackend implements ContainerBackend {
       ...(q.author ? { author: q.author } : {}),
       pause: q.pause,
       changes: q.changes,
+      ...(config ? { config } : {}),
     });
+    this.svc.announce(r, 'commit', { comment: q.comment ?? '', imageID: id, imageRef: ref ? ref.familiarString() : '' });
     return { Id: id };
   }
 }
