@@ -20,6 +20,10 @@ describe('null fields are "not set", as Go decodes them', () => {
       HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/t' }], PortBindings: { '80/tcp': null } },
     });
   });
+  test('keys match their fields case-insensitively, as in Go', () => {
+    const body = validateBody(CREATE_SCHEMA, { image: 'busybox', hostConfig: { networkMode: 'none' }, Labels: { lower: 'kept' } });
+    assert.deepEqual(body, { Image: 'busybox', HostConfig: { NetworkMode: 'none' }, Labels: { lower: 'kept' } });
+  });
   test('a wrong type is still refused', () => {
     assert.throws(() => validateBody(CREATE_SCHEMA, { Healthcheck: { Interval: 'soon' } }), /Healthcheck.Interval must be of type integer/);
   });

@@ -292,6 +292,15 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       },
     },
     {
+      // A legacy link's own name, `<parent>/<alias>` (docker rm --link).
+      method: 'DELETE',
+      pattern: '/containers/{id}/{alias}',
+      handler: async (ctx) => {
+        await b.remove(`${id(ctx)}/${ctx.params['alias'] ?? ''}`, { force: ctx.bool('force'), volumes: ctx.bool('v'), link: ctx.bool('link') });
+        ctx.noContent();
+      },
+    },
+    {
       method: 'HEAD',
       pattern: '/containers/{id}/archive',
       handler: async (ctx) => {
