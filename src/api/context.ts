@@ -181,9 +181,11 @@ export class RequestContext {
    * A JSON-lines stream (pull/load/import progress). The 200 goes out with
    * the first message: a failure before any message is a plain HTTP error
    * (as dockerd answers `pull` of an unknown image), a later one is reported
-   * inside the stream as `{"errorDetail":{"message"},"error"}`.
+   * inside the stream as `{"errorDetail":{"message"},"error"}`. With
+   * `errorsInStream`, every failure is in the stream after a 200, as dockerd's
+   * `load` answers (docker-py raises ImageLoadError only from the stream).
    */
-  jsonStream(): JsonStream {
+  jsonStream(opts: { errorsInStream?: boolean } = {}): JsonStream {
     const res = this.res;
     const head = () => {
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -195,6 +197,7 @@ export class RequestContext {
       },
       fail(err: unknown): void {
         const { status, message } = errorReply(err);
+        if (opts.errorsInStream) head();
         if (!res.headersSent) {
           const body = JSON.stringify({ message }) + '\n';
           res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });

@@ -33,7 +33,45 @@ export const nullable = (s: Record<string, unknown>): Record<string, unknown> =>
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
+type Schema = Readonly<Record<string, unknown>>;
+
+/**
+ * Decodes as Go's encoding/json does into the structs the schema describes
+ * by their `properties`, at any depth, before validation:
+ * - a key matches its field case-insensitively when no field has it exactly
+ *   (docker-py sends `detachKeys` for DetachKeys);
+ * - `null` leaves the field unset (docker-compose sends `IPRange: null`, tmpfs
+ *   mounts with `Source: null`), so null fields are dropped.
+ * Entries of maps (`additionalProperties`: ExposedPorts, PortBindings) keep
+ * their keys as sent, since there the key itself is the value.
+ */
+export function goDecode(schema: Schema | undefined, value: unknown): void {
+  if (!schema || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    const items = schema['items'] as Schema | undefined;
+    for (const v of value) goDecode(items, v);
+    return;
+  }
+  const rec = value as Record<string, unknown>;
+  const props = schema['properties'] as Record<string, Schema> | undefined;
+  const extra = schema['additionalProperties'];
+  for (const [key, v] of Object.entries(rec)) {
+    let k = key;
+    if (props && !(key in props)) {
+      const field = Object.keys(props).find((f) => f.toLowerCase() === key.toLowerCase());
+      if (field !== undefined && !(field in rec)) {
+        delete rec[key];
+        rec[field] = v;
+        k = field;
+      }
+    }
+    if (v === null && props) delete rec[k];
+    else goDecode(props?.[k] ?? (typeof extra === 'object' ? (extra as Schema) : undefined), v);
+  }
+}
+
 export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
+  goDecode(s.schema, value);
   let fn = compiled.get(s);
   if (!fn) {
     fn = ajv.compile(s.schema);

@@ -128,14 +128,13 @@ export class ExecService {
    * Starts the session. With a sink, output goes to it (and input comes from
    * the returned handle); the sink ends only after the exit code is recorded.
    */
-  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, sink?: AttachSink): Promise<ExecHandle | undefined> {
+  async start(id: string, opts: { detach: boolean; consoleSize?: [number, number] }, sink?: AttachSink): Promise<ExecHandle | undefined> {
     const s = this.get(id);
     if (s.started) throw conflict(`Error: Exec command ${id} has already run`);
     const rec = this.store.get(s.containerId);
     if (!rec || rec.state.status !== 'running') throw conflict(`Container ${s.containerId} is not running`);
     s.started = true;
     s.running = true;
-    if (opts.tty !== undefined) s.config.tty = opts.tty;
     if (opts.consoleSize) s.config.consoleSize = opts.consoleSize;
     const dir = this.dir(id);
     await fs.mkdir(join(dir, 'exits'), { recursive: true });

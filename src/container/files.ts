@@ -5,6 +5,9 @@
  * temporary mount in scratch that lasts as long as the operation (for a
  * stream: until the stream closes). Paths are resolved inside the container
  * by container/archive (the container may swap directories meanwhile).
+ * `cp` and archive requests see what the container sees: its volumes and
+ * binds are bound over the temporary view at their targets (resolved inside
+ * the root), running or not, as dockerd's mountVolumes does.
  *
  * Error contract: NotFound for a path the container lacks, Conflict for cp
  * into a read-only rootfs, InvalidParameter for an extraction point that is
@@ -12,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict } from '../errdefs/errdefs.js';
 import { diffLayer, tarDirectory } from '../image/layer-diff.js';
@@ -22,6 +26,20 @@ import { archivePath, extractTo, statPath, type PathStat } from './archive.js';
 import { containerChanges, runtimeMountpoints, type Change } from './changes.js';
 import type { ContainerPaths } from './paths.js';
 import { isRunning, type ContainerRecord } from './types.js';
+import type { MountProvider } from '../volume/container-mounts.js';
+import { closeFd, createFileInRoot, fdPath, mkdirInRoot, O_PATH, openDir, openInRoot, withFd } from '../sys/dirfd.js';
+
+/** The deepest volume or bind whose target holds `path` (lexically, as dockerd's volume.HasResource). */
+function mountPointOf(rec: ContainerRecord, path: string): ContainerRecord['mountPoints'][number] | undefined {
+  const p = posix.normalize(`/${path}`);
+  let best: ContainerRecord['mountPoints'][number] | undefined;
+  for (const m of rec.mountPoints) {
+    if (m.type === 'tmpfs') continue;
+    const d = posix.normalize(m.destination);
+    if ((p === d || p.startsWith(d.endsWith('/') ? d : `${d}/`)) && (!best || d.length > best.destination.length)) best = m;
+  }
+  return best;
+}
 
 export class ContainerFiles {
   constructor(
@@ -30,6 +48,7 @@ export class ContainerFiles {
     private readonly paths: ContainerPaths,
     /** Where temporary mounts of stopped containers go. */
     private readonly scratchDir: string,
+    private readonly mounts: Pick<MountProvider, 'specMounts' | 'release'>,
   ) {}
 
   /** Runs fn with the container's root filesystem mounted (its own mount, or a temporary one). */
@@ -48,12 +67,12 @@ export class ContainerFiles {
   }
 
   stat(rec: ContainerRecord, path: string): Promise<PathStat> {
-    return this.withRootfs(rec, async (root) => statPath(root, path));
+    return this.withView(rec, async (root) => statPath(root, path));
   }
 
   async archive(rec: ContainerRecord, path: string): Promise<{ stat: PathStat; body: Readable }> {
     let stat: PathStat | undefined;
-    const body = await this.streamFromRootfs(rec, (root) => {
+    const body = await this.streamFromView(rec, (root) => {
       const out = archivePath(root, path);
       stat = out.stat;
       return out.body;
@@ -62,8 +81,11 @@ export class ContainerFiles {
   }
 
   async extract(rec: ContainerRecord, path: string, body: Readable): Promise<void> {
-    if (rec.spec.readonlyRootfs) throw conflict('container rootfs is marked read-only');
-    await this.withRootfs(rec, (root) => extractTo(root, path, body));
+    // dockerd's checkIfPathIsInAVolume: a volume decides, else the rootfs.
+    const vol = mountPointOf(rec, path);
+    if (vol && !vol.rw) throw conflict(`mounted volume is marked read-only: ${vol.destination}`);
+    if (!vol && rec.spec.readonlyRootfs) throw conflict('container rootfs is marked read-only');
+    await this.withView(rec, (root) => extractTo(root, path, body));
   }
 
   /** What the container changed (docker diff), the runtime's own mountpoints left out. */
@@ -82,6 +104,79 @@ export class ContainerFiles {
     const [upper, ...lowers] = this.snapshots.layerChain(rec.snapshotKey);
     const extra = [...rec.spec.binds.map((b) => b.target), ...rec.spec.mounts.map((m) => m.target), ...Object.keys(rec.spec.tmpfs), ...rec.spec.volumes];
     return runtimeMountpoints(upper!, lowers, extra);
+  }
+
+  /** Runs fn over the container's view: its root with its volumes and binds in place. */
+  private async withView<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    const { dir, release } = await this.mountView(rec);
+    try {
+      return await fn(dir);
+    } finally {
+      await release();
+    }
+  }
+
+  /** A stream over the container's view; the view lives until the stream closes. */
+  private async streamFromView(rec: ContainerRecord, open: (root: string) => Readable): Promise<Readable> {
+    const { dir, release } = await this.mountView(rec);
+    try {
+      const body = open(dir);
+      body.once('close', () => void release());
+      return body;
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /**
+   * The root (the running container's own, bound; or its layers mounted) in
+   * scratch, with each volume and bind on its target. tmpfs mounts are not
+   * there, as in Docker (their content lives only in the container).
+   */
+  private async mountView(rec: ContainerRecord): Promise<{ dir: string; release: () => Promise<void> }> {
+    const dir = join(this.scratchDir, `view-${randomBytes(6).toString('hex')}`);
+    const holder = `${rec.id}:view:${randomBytes(4).toString('hex')}`;
+    await fs.mkdir(dir, { recursive: true });
+    const release = async () => {
+      // A lazy unmount takes the volumes below the root with it.
+      this.host.mounts.unmount(dir, { detach: true });
+      await fs.rm(dir, { recursive: true, force: true });
+      await this.mounts.release(rec, holder);
+    };
+    try {
+      if (isRunning(rec)) this.host.mounts.mountAll([{ type: 'bind', source: this.paths.rootfs(rec.id), options: ['bind'] }], dir);
+      else this.host.mounts.mountAll(this.snapshots.mounts(rec.snapshotKey), dir);
+      const binds = (await this.mounts.specMounts(rec, holder)).filter((m) => m.type === 'bind');
+      // Parents before children, so a volume inside another lands on top of it.
+      binds.sort((a, b) => a.destination.length - b.destination.length);
+      // Bound read-write: extract refuses read-only ones by name first, as dockerd does.
+      for (const m of binds) this.bindInRoot(dir, m.source, m.destination);
+    } catch (e) {
+      await release();
+      throw e;
+    }
+    return { dir, release };
+  }
+
+  /** Binds source on the target resolved inside root (made if missing, as the runtime would: a directory, or an empty file for a file). */
+  private bindInRoot(root: string, source: string, target: string): void {
+    withFd(openDir(root), (rootFd) => {
+      let fd: number;
+      try {
+        fd = openInRoot(rootFd, target, O_PATH);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ENOENT') throw err;
+        if (statSync(source).isDirectory()) mkdirInRoot(rootFd, target, 0o755);
+        else createFileInRoot(rootFd, target);
+        fd = openInRoot(rootFd, target, O_PATH);
+      }
+      try {
+        this.host.mounts.mountAll([{ type: 'bind', source, options: ['rbind'] }], fdPath(fd));
+      } finally {
+        closeFd(fd);
+      }
+    });
   }
 
   /** A stream over the container's files; a temporary mount lives until the stream closes. */

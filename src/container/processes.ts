@@ -41,7 +41,7 @@ export interface ContainerUsage {
 export function usageOf(host: Host, rec: ContainerRecord): ContainerUsage {
   const running = isRunning(rec);
   return {
-    cgroup: running ? host.cgroups.usage(cgroupPathOf(rec.id)) : undefined,
+    cgroup: running ? host.cgroups.usage(cgroupPathOf(rec)) : undefined,
     systemCpuNs: host.cgroups.systemCpuNs(),
     networks: running && rec.state.pid ? host.cgroups.netDevOf(rec.state.pid) : [],
   };

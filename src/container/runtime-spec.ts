@@ -13,12 +13,14 @@ import { buildSpec, type NamespaceMode, type SpecDevice, type SpecInput, type Sp
 import type { Spec } from '../runtime/spec/oci-types.js';
 import type { ContainerPaths } from './paths.js';
 import type { ContainerRecord } from './types.js';
+import { parseDeviceCgroupRule } from './device-rules.js';
 import { resolveUser } from './user.js';
 import type { Host } from '../sys/host.js';
 import { capabilitiesFromMask } from '../runtime/spec/caps.js';
 
 /** The container's cgroup, below the engine's own (`/berth`). */
-export const cgroupPathOf = (id: string): string => `/berth/${id}`;
+/** The container's cgroup: under its CgroupParent when it has one (as dockerd's cgroupfs driver), else under /berth. */
+export const cgroupPathOf = (rec: { id: string; spec: { cgroupParent?: string } }): string => `${rec.spec.cgroupParent ?? '/berth'}/${rec.id}`;
 
 let hostCaps: string[] | undefined;
 const hostCapabilities = (host: Host): string[] => (hostCaps ??= capabilitiesFromMask(host.facts.capabilityBoundingMask()));
@@ -171,7 +173,7 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
     mounts,
     tmpfs: s.tmpfs,
     shmSize: s.shmSize,
-    cgroupsPath: cgroupPathOf(rec.id),
+    cgroupsPath: cgroupPathOf(rec),
     resources: {
       ...(r.memory ? { memory: r.memory } : {}),
       ...(r.memorySwap ? { memorySwap: r.memorySwap } : {}),
@@ -188,6 +190,9 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
       ...(r.nanoCpus ? { nanoCpus: r.nanoCpus } : {}),
     },
     devices: r.devices.map(hostDevice),
+    ...(s.deviceCgroupRules ? { deviceRules: s.deviceCgroupRules.map(parseDeviceCgroupRule) } : {}),
+    ...(s.maskedPaths ? { maskedPaths: s.maskedPaths } : {}),
+    ...(s.readonlyPaths ? { readonlyPaths: s.readonlyPaths } : {}),
     seccomp: sec.seccomp,
     sysctls: s.sysctls,
     ...(s.init ? { init: { hostPath: INIT_BINARY } } : {}),

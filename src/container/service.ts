@@ -98,12 +98,17 @@ export class ContainerService {
   /** The container's filesystem: export, cp, diff, commit's layer. */
   readonly files: ContainerFiles;
 
+  /** Announces an event the service does not make itself (commit, copy, export, attach, exec_*), with Docker's attributes. */
+  announce(rec: ContainerRecord, action: string, attributes?: Record<string, string>): void {
+    this.d.emit(rec, action, attributes);
+  }
+
   constructor(private readonly d: ContainerServiceDeps) {
     this.events.setMaxListeners(0);
     mkdirSync(d.paths.socketDir, { recursive: true });
     mkdirSync(d.paths.runtimeRoot, { recursive: true });
     this.attach = new AttachHub((id) => d.monitor.attachSocket(d.paths.cuuid(id)));
-    this.files = new ContainerFiles(d.host, d.snapshots, d.paths, d.scratchDir);
+    this.files = new ContainerFiles(d.host, d.snapshots, d.paths, d.scratchDir, d.mounts);
     this.logRotators = new LogRotators((id, err) => d.log.warn('log rotation failed', { id, err: messageOf(err) }));
   }
 
@@ -505,7 +510,15 @@ export class ContainerService {
         rec.state.transientPause = true;
         await this.d.store.save(rec);
       }
-      await this.d.runtime.pause(rec.id);
+      try {
+        await this.d.runtime.pause(rec.id);
+      } catch (e) {
+        if (opts.transient) {
+          delete rec.state.transientPause;
+          await this.d.store.save(rec);
+        }
+        throw e;
+      }
       rec.state.status = 'paused';
       await this.d.store.save(rec);
       this.d.emit(rec, 'pause');
@@ -530,7 +543,7 @@ export class ContainerService {
    * is thawed; a user's pause that the crash kept from being recorded is recorded.
    */
   private async reconcilePause(rec: ContainerRecord): Promise<void> {
-    const frozen = this.d.host.cgroups.frozen(cgroupPathOf(rec.id));
+    const frozen = this.d.host.cgroups.frozen(cgroupPathOf(rec));
     if (rec.state.transientPause) {
       if (frozen) await this.d.runtime.resume(rec.id);
       rec.state.status = 'running';
@@ -551,6 +564,10 @@ export class ContainerService {
     const rec = this.d.store.resolve(ref);
     return this.locks.run(rec.id, async () => {
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id.slice(0, 12)} is already in progress`);
+      // A container waiting to be restarted counts as running, as in Docker: without force it stays.
+      if (rec.state.status === 'restarting' && !opts.force) {
+        throw conflict(`You cannot remove a restarting container ${rec.id}. Stop the container before attempting removal or force remove`);
+      }
       if (isRunning(rec)) {
         if (!opts.force) {
           throw conflict(

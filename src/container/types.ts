@@ -122,6 +122,19 @@ export interface ContainerSpec {
   logConfig: { type: string; config: Record<string, string> };
   resources: ResourceSpec;
   runtime: string;
+  /** HostConfig.Isolation as given ('' or 'default': the only kind Linux has). */
+  isolation?: string;
+  /** The driver for volumes this container creates (only 'local' exists). */
+  volumeDriver?: string;
+  /** `--device-cgroup-rule`s, as given ("c 7:128 rwm"). */
+  deviceCgroupRules?: string[];
+  /** Overrides of the masked and read-only /proc and /sys paths (an empty list: none). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** The cgroup the container's own cgroup is made under (default /berth). */
+  cgroupParent?: string;
+  /** '' or 'host': berth has no user-namespace remapping, so containers share the host's. */
+  usernsMode?: string;
   consoleSize?: [number, number];
   annotations: Record<string, string>;
 }

@@ -3,7 +3,8 @@
  * container's image, with the container's configuration (and `--change`
  * instructions) as the image's defaults.
  */
-import { internal } from '../errdefs/errdefs.js';
+import { internal, invalidParameter } from '../errdefs/errdefs.js';
+import type { ContainerConfig } from '../api/types/containers.js';
 import type { ContainerService } from '../container/service.js';
 import type { ContainerRecord } from '../container/types.js';
 import { applyChanges } from '../image/changes.js';
@@ -15,6 +16,8 @@ import { commandLine } from './container-convert.js';
 
 export interface CommitOptions {
   ref?: Reference;
+  /** The request's config: its fields override the container's, as dockerd's merge does. */
+  config?: ContainerConfig;
   comment?: string;
   author?: string;
   pause: boolean;
@@ -37,13 +40,51 @@ function defaultsOf(rec: ContainerRecord): ContainerDefaults {
   };
 }
 
+/** Config fields that describe one container's run, not an image: refused when set, since an image would not keep them. */
+const RUN_ONLY = ['Hostname', 'Domainname', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'Image', 'MacAddress', 'NetworkDisabled', 'StopTimeout'] as const;
+
+const asCmd = (v: string[] | string | null | undefined): string[] | null | undefined => (typeof v === 'string' ? [v] : v);
+
+/**
+ * dockerd's commit merge: what the request's config sets wins; what it
+ * leaves empty comes from the container (Env and Labels merge by key,
+ * ExposedPorts and Volumes are unions, Cmd comes along only when neither Cmd
+ * nor Entrypoint is given).
+ */
+export function mergeCommitConfig(user: ContainerConfig, base: ContainerDefaults): ContainerDefaults {
+  for (const k of RUN_ONLY) {
+    if (user[k]) throw invalidParameter(`commit config: ${k} describes a container's run and is not kept in an image; leave it out`);
+  }
+  const out: ContainerDefaults = { ...base };
+  if (user.User) out.User = user.User;
+  if (user.WorkingDir) out.WorkingDir = user.WorkingDir;
+  if (user.StopSignal) out.StopSignal = user.StopSignal;
+  if (user.Healthcheck?.Test) out.Healthcheck = { ...user.Healthcheck, Test: user.Healthcheck.Test };
+  if (user.OnBuild?.length) out.OnBuild = user.OnBuild;
+  if (user.Shell?.length) out.Shell = user.Shell;
+  const entrypoint = asCmd(user.Entrypoint);
+  const cmd = asCmd(user.Cmd);
+  if (entrypoint?.length || cmd?.length) {
+    out.Entrypoint = entrypoint?.length ? entrypoint : (base.Entrypoint ?? null);
+    out.Cmd = cmd?.length ? cmd : null;
+  }
+  if (user.Env?.length) {
+    const keys = new Set(user.Env.map((e) => e.split('=')[0]));
+    out.Env = [...user.Env, ...(base.Env ?? []).filter((e) => !keys.has(e.split('=')[0]))];
+  }
+  if (user.Labels && Object.keys(user.Labels).length) out.Labels = { ...(base.Labels ?? {}), ...user.Labels };
+  if (user.ExposedPorts && Object.keys(user.ExposedPorts).length) out.ExposedPorts = { ...(base.ExposedPorts ?? {}), ...user.ExposedPorts };
+  if (user.Volumes && Object.keys(user.Volumes).length) out.Volumes = { ...(base.Volumes ?? {}), ...user.Volumes };
+  return out;
+}
+
 export async function commitContainer(images: ImageService, containers: ContainerService, rec: ContainerRecord, o: CommitOptions): Promise<string> {
-  const defaults = applyChanges(defaultsOf(rec), o.changes);
+  const defaults = applyChanges(o.config ? mergeCommitConfig(o.config, defaultsOf(rec)) : defaultsOf(rec), o.changes);
   const base = images.store.get(rec.spec.image);
   if (!base) throw internal(`the image of container ${rec.id.slice(0, 12)} (${rec.spec.image}) is gone`);
   const baseConfig = images.store.config(base.id);
-  const pause = o.pause && rec.state.status === 'running';
-  if (pause) await containers.pause(rec.id, { transient: true });
+  // As dockerd, a container that stops meanwhile is committed unpaused rather than failing the commit.
+  const pause = o.pause && rec.state.status === 'running' && (await containers.pause(rec.id, { transient: true }).then(() => true, () => false));
   try {
     const top = base.layers[base.layers.length - 1]?.chainID;
     const layer = await ingestLayer(images, await containers.files.layerDiff(rec), { ...(top ? { parent: top } : {}), keep: 'uncompressed' });

@@ -30,10 +30,13 @@ import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../stream/d
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerService } from '../container/service.js';
 import { isRunning, type ContainerRecord, type RestartPolicyName } from '../container/types.js';
-import { invalidParameter, notFound } from '../errdefs/errdefs.js';
+import { conflict, invalidParameter, notFound, notImplemented } from '../errdefs/errdefs.js';
 import type { ImageService } from '../image/image-service.js';
 import { parseNormalizedNamed, parseRepositoryTag } from '../image/reference.js';
 import { formatEntry, parseSince, readLog } from '../logs/reader.js';
+import { detailsPrefix, logAttributes } from '../logs/attrs.js';
+import { logDriverName } from '../logs/options.js';
+import { refuseUnupdatable } from './unsupported-fields.js';
 import { commitContainer } from './commit.js';
 import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { parseTimestamp } from './filter-util.js';
@@ -164,8 +167,22 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
-    if (opts.link) throw invalidParameter('removing links is not supported');
+    if (opts.link) return this.removeLink(ref);
     await this.svc.remove(ref, { force: opts.force, volumes: opts.volumes });
+  }
+
+  /** dockerd's rmLink: `<parent>/<alias>` drops the parent's link of that alias (its running /etc/hosts stays as it is, as in Docker). */
+  private async removeLink(name: string): Promise<void> {
+    const full = name.replace(/^\/+/, '');
+    const slash = full.lastIndexOf('/');
+    if (slash <= 0) throw conflict('Conflict, cannot remove the default link name of the container');
+    const parent = this.rec(full.slice(0, slash));
+    const alias = full.slice(slash + 1);
+    const aliasOf = (l: string) => (l.includes(':') ? l.slice(l.indexOf(':') + 1) : l).replace(/^.*\//, '');
+    const kept = parent.spec.links.filter((l) => aliasOf(l) !== alias);
+    if (kept.length === parent.spec.links.length) throw notFound(`No such container: ${name}`);
+    parent.spec.links = kept;
+    await this.svc.store.save(parent);
   }
 
   async wait(ref: string, condition: string) {
@@ -174,6 +191,7 @@ export class DaemonContainerBackend implements ContainerBackend {
 
   async update(ref: string, body: Resources & { RestartPolicy?: RestartPolicy }): Promise<ContainerUpdateResponse> {
     const r = this.rec(ref);
+    refuseUnupdatable(body as Record<string, unknown>);
     const res = r.spec.resources;
     if (body.Memory !== undefined && body.Memory > 0 && body.Memory < 6 * 1024 * 1024) throw invalidParameter('Minimum memory limit allowed is 6MB');
     const next = {
@@ -293,14 +311,18 @@ export class DaemonContainerBackend implements ContainerBackend {
       ...(q.until ? { until: parseSince(q.until, now, 'until') } : {}),
       ...(tail !== undefined && tail >= 0 ? { tail } : {}),
     };
+    if (logDriverName(r.spec.logConfig.type) === 'none') throw notImplemented('configured logging driver does not support reading');
     const tty = r.spec.tty;
+    const details = q.details
+      ? detailsPrefix(logAttributes(r.spec.logConfig.config, { id: r.id, name: r.name.replace(/^\//, ''), labels: r.spec.labels, env: r.spec.env, imageName: r.spec.imageRef, imageId: r.spec.image }))
+      : undefined;
     const isRunning = () => {
       const st = this.svc.store.get(r.id)?.state.status;
       return st === 'running' || st === 'paused' || st === 'restarting';
     };
     const path = this.paths.log(r.id);
     async function* body(): AsyncGenerator<Buffer> {
-      for await (const e of readLog(path, opts, isRunning)) yield formatEntry(e, { timestamps: q.timestamps, tty });
+      for await (const e of readLog(path, opts, isRunning)) yield formatEntry(e, { timestamps: q.timestamps, tty, ...(details ? { details } : {}) });
     }
     return { tty, body: body() };
   }
@@ -414,7 +436,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  async commit(q: CommitQuery, _config: ContainerConfig | undefined) {
+  async commit(q: CommitQuery, config: ContainerConfig | undefined) {
     const r = this.rec(q.container);
     const ref = q.repo ? parseRepositoryTag(q.repo, q.tag) : undefined;
     const id = await commitContainer(this.images, this.svc, r, {
@@ -423,7 +445,9 @@ export class DaemonContainerBackend implements ContainerBackend {
       ...(q.author ? { author: q.author } : {}),
       pause: q.pause,
       changes: q.changes,
+      ...(config ? { config } : {}),
     });
+    this.svc.announce(r, 'commit', { comment: q.comment ?? '', imageID: id, imageRef: ref ? ref.familiarString() : '' });
     return { Id: id };
   }
 }

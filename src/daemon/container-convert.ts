@@ -7,7 +7,9 @@
  */
 import os from 'node:os';
 import { invalidParameter } from '../errdefs/errdefs.js';
-import { parseLogOptions } from '../logs/options.js';
+import { logDriverName, parseLogOptions } from '../logs/options.js';
+import { hostConfigExtras } from './host-config-extras.js';
+import { refuseUnsupportedHostConfig } from './unsupported-fields.js';
 import type {
   ContainerConfig,
   ContainerCreateRequest,
@@ -145,6 +147,13 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
   if (hostname && !/^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(hostname)) throw invalidParameter(`invalid hostname format: ${hostname}`);
   checkPorts(req, h);
   checkHealthcheck(req.Healthcheck);
+  refuseUnsupportedHostConfig(h as Record<string, unknown>);
+  const userBinds = binds(h.Binds ?? []);
+  const userMounts = mounts(h);
+  const makesVolumes =
+    Object.keys(req.Volumes ?? {}).length > 0 || Object.keys(ic.Volumes ?? {}).length > 0 ||
+    userBinds.some((b) => !b.source.startsWith('/')) || userMounts.some((m) => m.type === 'volume');
+  const extras = hostConfigExtras(h, makesVolumes);
   const rp = restartPolicy(h);
   if (h.AutoRemove && rp.name !== 'no') throw invalidParameter("can't create 'AutoRemove' container with restart policy");
   const memory = h.Memory ?? 0;
@@ -207,8 +216,8 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
         }
       : {}),
     macAddress: req.MacAddress ?? endpoint?.MacAddress ?? '',
-    binds: binds(h.Binds ?? []),
-    mounts: mounts(h),
+    binds: userBinds,
+    mounts: userMounts,
     tmpfs: h.Tmpfs ?? {},
     volumesFrom: h.VolumesFrom ?? [],
     networkMode,
@@ -239,7 +248,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
     sysctls: h.Sysctls ?? {},
     oomScoreAdj,
     groupAdd: h.GroupAdd ?? [],
-    logConfig: { type: h.LogConfig?.Type || 'k8s-file', config: h.LogConfig?.Config ?? {} },
+    logConfig: { type: logDriverName(h.LogConfig?.Type), config: h.LogConfig?.Config ?? {} },
     resources: {
       memory,
       memorySwap,
@@ -258,6 +267,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
       devices: (h.Devices ?? []).map((d) => ({ pathOnHost: d.PathOnHost, pathInContainer: d.PathInContainer, permissions: d.CgroupPermissions })),
     },
     runtime: h.Runtime || 'runc',
+    ...extras,
     ...(h.ConsoleSize && h.ConsoleSize[0] && h.ConsoleSize[1] ? { consoleSize: [h.ConsoleSize[0], h.ConsoleSize[1]] as [number, number] } : {}),
     annotations: h.Annotations ?? {},
   };
@@ -304,12 +314,12 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
   return {
     Binds: s.binds.length ? s.binds.map((b) => `${b.source}:${b.target}${bindMode(b) ? `:${bindMode(b)}` : ''}`) : null,
     ContainerIDFile: '',
-    LogConfig: { Type: s.logConfig.type, Config: s.logConfig.config },
+    LogConfig: { Type: logDriverName(s.logConfig.type), Config: s.logConfig.config },
     NetworkMode: s.networkMode,
     PortBindings: wirePortBindings(s),
     RestartPolicy: { Name: s.restartPolicy.name, MaximumRetryCount: s.restartPolicy.maximumRetryCount },
     AutoRemove: s.autoRemove,
-    VolumeDriver: '',
+    VolumeDriver: s.volumeDriver ?? '',
     VolumesFrom: s.volumesFrom.length ? s.volumesFrom : null,
     ConsoleSize: s.consoleSize ?? [0, 0],
     CapAdd: s.capAdd.length ? s.capAdd : null,
@@ -331,15 +341,15 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
     SecurityOpt: s.securityOpt.length ? s.securityOpt : null,
     ...(Object.keys(s.tmpfs).length ? { Tmpfs: s.tmpfs } : {}),
     UTSMode: s.utsMode,
-    UsernsMode: '',
+    UsernsMode: s.usernsMode ?? '',
     ShmSize: s.shmSize,
     ...(Object.keys(s.sysctls).length ? { Sysctls: s.sysctls } : {}),
     Runtime: s.runtime,
-    Isolation: '',
+    Isolation: s.isolation ?? '',
     CpuShares: r.cpuShares,
     Memory: r.memory,
     NanoCpus: r.nanoCpus,
-    CgroupParent: '',
+    CgroupParent: s.cgroupParent ?? '',
     BlkioWeight: r.blkioWeight,
     CpuPeriod: r.cpuPeriod,
     CpuQuota: r.cpuQuota,
@@ -348,7 +358,7 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
     CpusetCpus: r.cpusetCpus,
     CpusetMems: r.cpusetMems,
     Devices: r.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.permissions })),
-    DeviceCgroupRules: null,
+    DeviceCgroupRules: s.deviceCgroupRules ?? null,
     MemoryReservation: r.memoryReservation,
     MemorySwap: r.memorySwap,
     MemorySwappiness: r.memorySwappiness ?? null,
@@ -359,8 +369,8 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
     Mounts: s.mounts.length
       ? s.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ...(m.readOnly ? { ReadOnly: true } : {}) }))
       : null,
-    MaskedPaths: null,
-    ReadonlyPaths: null,
+    MaskedPaths: s.maskedPaths ?? null,
+    ReadonlyPaths: s.readonlyPaths ?? null,
   };
 }
 

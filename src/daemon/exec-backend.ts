@@ -31,7 +31,6 @@ export class DaemonExecBackend implements ExecBackend {
     const s = this.execs.get(id);
     const opts = {
       detach: !!b.Detach,
-      ...(b.Tty !== undefined ? { tty: b.Tty } : {}),
       ...(b.ConsoleSize && b.ConsoleSize[0] ? { consoleSize: [b.ConsoleSize[0], b.ConsoleSize[1]] as [number, number] } : {}),
     };
     if (opts.detach) {
@@ -39,10 +38,12 @@ export class DaemonExecBackend implements ExecBackend {
       return undefined;
     }
     return {
-      tty: b.Tty ?? s.config.tty,
+      // As dockerd: the process has a terminal if the exec was created with one; start's Tty only
+      // says whether the client wants the output raw or framed (docker-py sends Tty: false).
+      tty: !!b.Tty,
       run: (stream) => {
         // Detach keys apply only with a TTY, as in Docker: piped stdin goes through untouched.
-        const scanner = (b.Tty ?? s.config.tty) ? new DetachScanner(parseDetachKeys(s.config.detachKeys)) : undefined;
+        const scanner = s.config.tty ? new DetachScanner(parseDetachKeys(s.config.detachKeys)) : undefined;
         const pending: Buffer[] = [];
         let handle: Awaited<ReturnType<ExecService['start']>>;
         let inputEnded = false;

@@ -5,6 +5,7 @@ import { API_VERSION, MIN_API_VERSION } from '../api/version.js';
 import type { HostFacts } from '../sys/facts.js';
 import type { RegistryInfo } from '../image/registry/service.js';
 import { BERTH_VERSION } from './build-info.js';
+import { DEFAULT_LOG_DRIVER, LOG_DRIVERS } from '../logs/options.js';
 
 export interface SystemState {
   id: string;
@@ -65,7 +66,7 @@ export class DaemonSystemBackend implements SystemBackend {
         ['Using metacopy', 'false'],
         ['Native Overlay Diff', 'true'],
       ],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: [...LOG_DRIVERS] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -81,7 +82,7 @@ export class DaemonSystemBackend implements SystemBackend {
       OomKillDisable: false,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: DEFAULT_LOG_DRIVER,
       CgroupDriver: 'cgroupfs',
       CgroupVersion: h.cgroupVersion,
       NEventsListener: 0,

@@ -53,9 +53,21 @@ describe('parseLogOptions', () => {
     assert.deepEqual(parseLogOptions('local', {}), { maxSize: 20 * 1024 * 1024, maxFile: 5 });
     assert.deepEqual(parseLogOptions('local', { 'max-size': '1m', 'max-file': '2' }), { maxSize: 1_000_000, maxFile: 2 });
   });
-  test('other drivers: the limits apply (berth writes the same file), other keys are theirs', () => {
-    assert.deepEqual(parseLogOptions('syslog', { 'syslog-address': 'udp://127.0.0.1:514', 'max-size': '1m' }), { maxSize: 1_000_000, maxFile: 1 });
-    assert.deepEqual(parseLogOptions('none', { whatever: 'x' }), { maxSize: 1024 * 1024, maxFile: 1 });
+  test('drivers berth lacks are refused, with Docker\'s message for names Docker lacks too', () => {
+    assert.throws(() => parseLogOptions('syslog', {}), /logging driver 'syslog' is not supported by berth: use one of json-file, local, none/);
+    assert.throws(() => parseLogOptions('asdf', {}), /logger: no log driver named 'asdf' is registered/);
+    assert.throws(() => parseLogOptions('none', { whatever: 'x' }), /the none log driver takes no options/);
+    assert.deepEqual(parseLogOptions('none', {}), { maxSize: 1024 * 1024, maxFile: 1 });
+  });
+  test('mode and max-buffer-size as logger.ValidateLogOpts checks them', () => {
+    assert.deepEqual(parseLogOptions('json-file', { mode: 'non-blocking', 'max-buffer-size': '4m' }), { maxFile: 1 });
+    assert.throws(() => parseLogOptions('json-file', { mode: 'fast' }), /logging mode not supported: fast/);
+    assert.throws(() => parseLogOptions('local', { 'max-buffer-size': '4m' }), /only supported with 'mode=non-blocking'/);
+  });
+  test('attribute options: a bad regex or tag field is refused', () => {
+    assert.throws(() => parseLogOptions('json-file', { 'labels-regex': '(' }), /invalid value for log opt labels-regex/);
+    assert.throws(() => parseLogOptions('json-file', { tag: '{{.Nope}}' }), /unknown field Nope/);
+    assert.throws(() => parseLogOptions('local', { labels: 'a' }), /unknown log opt 'labels' for local log driver/);
   });
   test('compress is checked but accepted', () => {
     assert.deepEqual(parseLogOptions('', { 'max-size': '1m', 'max-file': '3', compress: 'true' }), { maxSize: 1_000_000, maxFile: 3 });

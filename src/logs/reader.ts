@@ -719,22 +719,23 @@ export function readLog(
  * `timeText + ' '` when `timestamps`, in an 8-byte frame (1 = stdout,
  * 2 = stderr) unless the container has a TTY.
  */
-export function formatEntry(e: LogEntry, opts: { timestamps: boolean; tty: boolean }): Buffer {
-  if (opts.tty && !opts.timestamps) return e.line;
+export function formatEntry(e: LogEntry, opts: { timestamps: boolean; tty: boolean; details?: Buffer }): Buffer {
+  const line = opts.details ? Buffer.concat([opts.details, e.line]) : e.line;
+  if (opts.tty && !opts.timestamps) return line;
   const prefixLen = opts.timestamps ? e.timeText.length + 1 : 0;
   const headLen = opts.tty ? 0 : HEADER_SIZE;
-  const out = Buffer.allocUnsafe(headLen + prefixLen + e.line.length);
+  const out = Buffer.allocUnsafe(headLen + prefixLen + line.length);
   if (!opts.tty) {
     out[0] = e.stream === 'stdout' ? STDOUT : STDERR;
     out[1] = 0;
     out[2] = 0;
     out[3] = 0;
-    out.writeUInt32BE(prefixLen + e.line.length, 4);
+    out.writeUInt32BE(prefixLen + line.length, 4);
   }
   if (opts.timestamps) {
     out.write(e.timeText, headLen, 'latin1');
     out[headLen + prefixLen - 1] = 0x20;
   }
-  e.line.copy(out, headLen + prefixLen);
+  line.copy(out, headLen + prefixLen);
   return out;
 }

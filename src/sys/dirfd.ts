@@ -231,6 +231,21 @@ export function mkdirInRoot(rootFd: number, path: string, mode: number): void {
   }
 }
 
+/** Creates an empty file at a container path (its parents made by mkdirInRoot); an existing entry is left as it is. */
+export function createFileInRoot(rootFd: number, path: string): void {
+  const full = posix.normalize(`/${path}`);
+  const parent = posix.dirname(full);
+  mkdirInRoot(rootFd, parent, 0o755);
+  withFd(openInRoot(rootFd, parent, O_PATH | O_DIRECTORY), (dirFd) => {
+    try {
+      // O_EXCL: never through a symlink planted at the name.
+      fs.closeSync(fs.openSync(at(dirFd, posix.basename(full)), 'wx', 0o644));
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
+  });
+}
+
 /** The directory `path` of a root (resolved as the container would), opened; undefined when it is missing or not a directory. */
 export function openDirInRoot(root: string, path: string): number | undefined {
   return withFd(openDir(root), (rootFd) => {

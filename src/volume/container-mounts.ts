@@ -39,8 +39,9 @@ export interface ContainerIndex {
 
 export interface MountProvider {
   resolve(rec: ContainerRecord, rootfs: RootfsAccess): Promise<void>;
-  specMounts(rec: ContainerRecord): Promise<SpecMount[]>;
-  release(rec: ContainerRecord): Promise<void>;
+  /** The runtime mounts; volumes are held by `holder` (the container itself, or a transient user such as `cp`) until release. */
+  specMounts(rec: ContainerRecord, holder?: string): Promise<SpecMount[]>;
+  release(rec: ContainerRecord, holder?: string): Promise<void>;
   removed(rec: ContainerRecord, removeAnonymous: boolean): Promise<void>;
   restore(running: ContainerRecord[]): Promise<void>;
 }
@@ -160,7 +161,7 @@ export class VolumeMounts implements MountProvider {
   }
 
   /** The runtime mounts for a start; volumes are acquired (mounted when their driver needs it). */
-  async specMounts(rec: ContainerRecord): Promise<SpecMount[]> {
+  async specMounts(rec: ContainerRecord, holder = rec.id): Promise<SpecMount[]> {
     const out: SpecMount[] = [];
     for (const m of rec.mountPoints) {
       if (m.type === 'tmpfs') {
@@ -168,15 +169,15 @@ export class VolumeMounts implements MountProvider {
         continue;
       }
       let source = m.source;
-      if (m.type === 'volume') source = await this.volumes.acquire(m.source, rec.id);
+      if (m.type === 'volume') source = await this.volumes.acquire(m.source, holder);
       else if (!existsSync(source)) throw invalidParameter(`invalid mount config for type "bind": bind source path does not exist: ${source}`);
       out.push({ destination: m.destination, type: 'bind', source, options: ['rbind', m.rw ? 'rw' : this.recursiveReadOnly ? 'rro' : 'ro', m.propagation || 'rprivate'] });
     }
     return out;
   }
 
-  async release(rec: ContainerRecord): Promise<void> {
-    for (const m of rec.mountPoints) if (m.type === 'volume') await this.volumes.release(m.source, rec.id).catch(() => {});
+  async release(rec: ContainerRecord, holder = rec.id): Promise<void> {
+    for (const m of rec.mountPoints) if (m.type === 'volume') await this.volumes.release(m.source, holder).catch(() => {});
   }
 
   /** A removed container: its volumes are released; with removeAnonymous, its anonymous volumes go. */

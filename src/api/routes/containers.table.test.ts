@@ -444,7 +444,7 @@ const ROWS: Row[] = [
   ['GET', '/containers/web/top?ps_args=aux', undefined, 200, [['top', 'web', 'aux']]],
   ['GET', '/containers/db/top', undefined, 409],
   ['GET', '/containers/nope/top', undefined, 404],
-  ['GET', '/containers/web/logs?stdout=1&tail=10&timestamps=1', undefined, 200, [['logs', 'web', { follow: false, stdout: true, stderr: false, timestamps: true, tail: '10' }]]],
+  ['GET', '/containers/web/logs?stdout=1&tail=10&timestamps=1', undefined, 200, [['logs', 'web', { details: false, follow: false, stdout: true, stderr: false, timestamps: true, tail: '10' }]]],
   ['GET', '/containers/term/logs?stderr=1', undefined, 200, contentType('application/vnd.docker.raw-stream')],
   ['GET', '/containers/web/logs?stdout=1', undefined, 200, contentType('application/vnd.docker.multiplexed-stream')],
   ['GET', '/containers/web/logs', undefined, 400, NONE],

@@ -34,6 +34,8 @@ export interface LogsQuery {
   until?: string;
   timestamps: boolean;
   tail?: string;
+  /** Each line's log attributes first (`logs --details`). */
+  details: boolean;
 }
 
 export interface AttachQuery {
@@ -128,6 +130,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
           stdout: ctx.bool('stdout'),
           stderr: ctx.bool('stderr'),
           timestamps: ctx.bool('timestamps'),
+          details: ctx.bool('details'),
           ...(ctx.str('since') ? { since: ctx.str('since')! } : {}),
           ...(ctx.str('until') ? { until: ctx.str('until')! } : {}),
           ...(ctx.str('tail') ? { tail: ctx.str('tail')! } : {}),
@@ -285,6 +288,15 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       pattern: '/containers/{id}',
       handler: async (ctx) => {
         await b.remove(id(ctx), { force: ctx.bool('force'), volumes: ctx.bool('v'), link: ctx.bool('link') });
+        ctx.noContent();
+      },
+    },
+    {
+      // A legacy link's own name, `<parent>/<alias>` (docker rm --link).
+      method: 'DELETE',
+      pattern: '/containers/{id}/{alias}',
+      handler: async (ctx) => {
+        await b.remove(`${id(ctx)}/${ctx.params['alias'] ?? ''}`, { force: ctx.bool('force'), volumes: ctx.bool('v'), link: ctx.bool('link') });
         ctx.noContent();
       },
     },

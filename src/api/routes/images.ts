@@ -100,7 +100,7 @@ export function imageRoutes(b: ImageBackend): Route[] {
       pattern: '/images/load',
       body: 'stream',
       handler: async (ctx) => {
-        const out = ctx.jsonStream();
+        const out = ctx.jsonStream({ errorsInStream: true });
         try {
           await b.load(ctx.bodyStream(), ctx.bool('quiet'), out);
         } catch (e) {

@@ -114,6 +114,8 @@ export interface SpecInput {
   resources: SpecResources;
   /** --device, already stat'ed by the caller */
   devices: SpecDevice[];
+  /** --device-cgroup-rule: extra device access rules (-1: any major/minor); none apply with --privileged, which allows all */
+  deviceRules?: { type: 'a' | 'b' | 'c'; major: number; minor: number; access: string }[];
   seccomp: { mode: 'default' } | { mode: 'unconfined' } | { mode: 'custom'; profile: unknown };
   sysctls: Record<string, string>;
   /** overrides; default Docker's lists (none when privileged) */
@@ -546,6 +548,8 @@ export function buildSpec(input: SpecInput): Spec {
       deviceRules.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: d.permissions });
     }
   }
+
+  if (!input.privileged) for (const r of input.deviceRules ?? []) deviceRules.push({ allow: true, type: r.type, major: r.major, minor: r.minor, access: r.access });
 
   // seccomp: none when unconfined, none for --privileged unless a custom profile was given (as Docker)
   let seccomp: LinuxSeccomp | undefined;
