@@ -53,7 +53,7 @@ describe('attach', () => {
   });
 
   it('a failure inside the namespace undoes everything: addresses back, veths of every network deleted', async () => {
-    const user = await net.create({ name: 'second', subnet: '10.98.0.0/24' });
+    const user = await net.create({ name: 'second', ipam: [{ subnet: '10.98.0.0/24' }] });
     const c = container('c2');
     await net.register(c);
     await net.connect(c, user.id, { aliases: [], ipv4Address: '', links: [] });
