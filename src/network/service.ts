@@ -375,18 +375,28 @@ export class NetworkService {
   }
 
   /**
-   * Addresses answering a name on a network: container names, hostnames,
-   * aliases, short IDs, and the link aliases of the asking container (a
-   * link `target:alias` on this network names the target, for it only).
+   * Addresses answering a name asked on a network's DNS server: container
+   * names, hostnames, aliases, short IDs, and link aliases of the asking
+   * container (a link `target:alias` names the target for it only). A
+   * container on several networks resolves names on each of them (the
+   * network asked first), as Docker's embedded DNS does.
    */
   private lookupName(networkId: string, query: string, client?: string): string[] {
     const q = query.replace(/\.$/, '').toLowerCase();
-    const eps = this.endpointsOn(networkId);
-    const asker = client ? eps.find((e) => e.ip === client || e.ipv6?.ip === client) : undefined;
-    const linked = asker ? this.requests(asker.containerId).find((r) => r.networkId === networkId)?.links ?? [] : [];
-    const targets = linked.map((l) => l.replace(/^\//, '').split(':')).filter(([t, a]) => (a ?? t)!.split('/').pop()!.toLowerCase() === q).map(([t]) => t!.toLowerCase());
+    const asker = client ? this.endpointsOn(networkId).find((e) => e.ip === client || e.ipv6?.ip === client) : undefined;
+    const nets = [networkId, ...(asker ? this.endpoints(asker.containerId).map((e) => e.networkId).filter((id) => id !== networkId) : [])];
+    for (const id of nets) {
+      const found = this.lookupOn(id, q, asker?.containerId);
+      if (found.length) return found;
+    }
+    return [];
+  }
+
+  private lookupOn(networkId: string, q: string, asker: string | undefined): string[] {
+    const links = asker ? this.requests(asker).find((r) => r.networkId === networkId)?.links ?? [] : [];
+    const targets = links.map((l) => l.replace(/^\//, '').split(':')).filter(([t, a]) => (a ?? t)!.split('/').pop()!.toLowerCase() === q).map(([t]) => t!.toLowerCase());
     const out: string[] = [];
-    for (const e of eps) {
+    for (const e of this.endpointsOn(networkId)) {
       const c = this.names(e.containerId);
       const names = [c?.name, c?.hostname, e.containerId.slice(0, 12), ...e.aliases].filter((x): x is string => !!x).map((x) => x.toLowerCase());
       const isTarget = targets.some((t) => t === c?.name.toLowerCase() || (t.length >= 12 && e.containerId.startsWith(t)));
