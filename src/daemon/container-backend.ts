@@ -164,7 +164,7 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
-    if (opts.link) throw invalidParameter('removing links is not supported');
+    if (opts.link) return this.svc.removeLink(ref);
     await this.svc.remove(ref, { force: opts.force, volumes: opts.volumes });
   }
 

@@ -169,6 +169,18 @@ describe('networks as Docker clients expect them', () => {
     assert.match(await ok(['exec', 'linker', 'nslookup', 'qux']), new RegExp(`Address: ${up2.replaceAll('.', '\\.')}`));
   });
 
+  it('docker rm --link removes a legacy link of the default bridge; both containers stay', async () => {
+    await ok(['run', '-d', '--name', 'lk-target', 'busybox', 'sleep', '60']);
+    await ok(['create', '--name', 'lk-parent', '--link', 'lk-target:mylink', 'busybox', 'sleep', '60']);
+    assert.equal(await inspect('lk-parent', '{{json .HostConfig.Links}}'), '["lk-target:mylink"]');
+    assert.equal(await ok(['rm', '--link', 'lk-parent/mylink']), 'lk-parent/mylink');
+    assert.equal(await inspect('lk-parent', '{{json .HostConfig.Links}}'), 'null');
+    assert.equal((await ok(['ps', '-aq', '--filter', 'name=lk-'])).split('\n').length, 2);
+    const again = await run(['rm', '--link', 'lk-parent/mylink']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /No such container: lk-parent\/mylink/);
+  });
+
   it('several networks at create (docker run --network a --network b): both attached with their aliases and addresses', async () => {
     const [sa, sb] = [freeSubnet(), freeSubnet()];
     await ok(['network', 'create', '--subnet', sa, 'na']);
