@@ -458,6 +458,10 @@ export function wireSummary(rec: ContainerRecord, x: { ports: ContainerSummary['
   };
 }
 
+/** GwPriority picks the network of the default route in Docker 28; berth's is always the network mode's. */
+export const gwPriorityRefused = (network: string): string =>
+  `EndpointsConfig.${network}.GwPriority is not supported by berth: the default route is always through the network mode's network (the first)`;
+
 /**
  * Every network of NetworkingConfig, the network mode's first (API >= 1.44
  * clients send them all at create, and connect none later). On a user
@@ -475,6 +479,7 @@ function networkEndpoints(mode: string, primary: EndpointSettings | undefined, a
     macAddress: e?.MacAddress ?? '',
     driverOpts: e?.DriverOpts ?? {},
   });
+  for (const [k, e] of Object.entries(all)) if (e?.GwPriority) throw invalidParameter(gwPriorityRefused(k));
   const others = Object.entries(all).filter(([k, e]) => e !== primary && k !== mode && !(mode === 'bridge' && k === 'default'));
   return [spec(mode, primary, legacyLinks), ...others.map(([k, e]) => spec(k, e, []))];
 }

@@ -10,6 +10,8 @@ import type { Endpoint, EndpointRequest, NetworkRecord } from '../network/types.
 import { baseNetworkSettings, emptyEndpoint } from './container-views.js';
 import { matchLabels } from '../api/filters.js';
 import { parseTimestamp } from './filter-util.js';
+import { gwPriorityRefused } from './container-convert.js';
+import { invalidParameter } from '../errdefs/errdefs.js';
 
 /**
  * The network parts of containers' API views (inspect, ps) and the network
@@ -151,6 +153,8 @@ export class ContainerNetworking {
       remove: async (ref) => this.net.remove(ref, users),
       connect: async (ref, c, ep?: NetworkEndpointConfig) => {
         const r = container(c);
+        // A network connected later never gives the default route, so no priority can be honoured.
+        if (ep?.GwPriority) throw invalidParameter(gwPriorityRefused(ref));
         const opts = {
           aliases: ep?.Aliases ?? [],
           ipv4Address: ep?.IPAMConfig?.IPv4Address ?? '',

@@ -200,6 +200,10 @@ describe('networks as Docker clients expect them', () => {
     // Host or none with other networks is refused at create.
     const host = await run(['create', '--network', 'host', '--network', 'na', 'busybox']);
     assert.notEqual(host.code, 0);
+    // The default route is always the network mode's: a gateway priority is refused, not ignored.
+    const prio = await run(['create', '--network', 'name=na', '--network', 'name=nb,gw-priority=10', 'busybox']);
+    assert.notEqual(prio.code, 0);
+    assert.match(prio.stderr, /GwPriority is not supported by berth/);
   });
 
   it('endpoint settings: MAC address on connect, link-local addresses, driver options kept; options berth cannot act on are refused', async () => {
