@@ -201,9 +201,9 @@ describe('networks as Docker clients expect them', () => {
     const host = await run(['create', '--network', 'host', '--network', 'na', 'busybox']);
     assert.notEqual(host.code, 0);
     // The default route is always the network mode's: a gateway priority is refused, not ignored.
-    const prio = await run(['create', '--network', 'name=na', '--network', 'name=nb,gw-priority=10', 'busybox']);
-    assert.notEqual(prio.code, 0);
-    assert.match(prio.stderr, /GwPriority is not supported by berth/);
+    const prio = await call(d, 'POST', '/containers/create', { Image: 'busybox', HostConfig: { NetworkMode: 'na' }, NetworkingConfig: { EndpointsConfig: { na: {}, nb: { GwPriority: 10 } } } });
+    assert.equal(prio.status, 400);
+    assert.match((prio.json as { message: string }).message, /GwPriority is not supported by berth/);
   });
 
   it('endpoint settings: MAC address on connect, link-local addresses, driver options kept; options berth cannot act on are refused', async () => {
