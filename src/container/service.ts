@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, promises as fs } from 'node:fs';
-import { conflict, EngineError, invalidParameter, messageOf, notModified } from '../errdefs/errdefs.js';
+import { conflict, EngineError, invalidParameter, messageOf, notFound, notModified } from '../errdefs/errdefs.js';
 import { parseLogOptions } from '../logs/options.js';
 import { LogRotators, prepareLog } from '../logs/rotation.js';
 import { MonitorError, type Monitor } from '../runtime/monitor/monitor.js';
@@ -642,6 +642,28 @@ export class ContainerService {
       const oldName = rec.name;
       await this.d.store.rename(rec, name);
       this.d.emit(rec, 'rename', { oldName: `/${oldName}` });
+    });
+  }
+
+  /**
+   * Removes a legacy link by its name `/parent/alias` (DELETE with link=1, as
+   * moby's rmLink): the parent forgets it; both containers stay.
+   */
+  removeLink(linkName: string): Promise<void> {
+    const name = linkName.startsWith('/') ? linkName : `/${linkName}`;
+    const cut = name.lastIndexOf('/');
+    if (cut === 0) throw conflict('Conflict, cannot remove the default link name of the container');
+    const [parentRef, alias] = [name.slice(1, cut), name.slice(cut + 1)];
+    const parent = this.d.store.tryResolve(parentRef);
+    if (!parent) throw notFound(`No such container: ${linkName}`);
+    const aliasOf = (l: string) => {
+      const [target, a] = l.replace(/^\//, '').split(':');
+      return (a ?? target!).split('/').pop();
+    };
+    if (!parent.spec.links.some((l) => aliasOf(l) === alias)) throw notFound(`No such container: ${linkName}`);
+    return this.locks.run(parent.id, async () => {
+      parent.spec.links = parent.spec.links.filter((l) => aliasOf(l) !== alias);
+      await this.d.store.save(parent);
     });
   }
 

@@ -6,6 +6,18 @@
  * Docker's wire shapes.
  */
 
+/** One network of a container at create: the network as named and what was asked for on it. */
+export interface NetworkEndpointSpec {
+  network: string;
+  aliases: string[];
+  ipv4Address: string;
+  ipv6Address: string;
+  linkLocalIps: string[];
+  links: string[];
+  macAddress: string;
+  driverOpts: Record<string, string>;
+}
+
 export type RestartPolicyName = 'no' | 'always' | 'unless-stopped' | 'on-failure';
 
 export interface HealthSpec {
@@ -97,6 +109,8 @@ export interface ContainerSpec {
   publishAllPorts: boolean;
   networkAliases: string[];
   ipv4Address: string;
+  /** Every network of NetworkingConfig at create, the network mode's first (absent in older records). */
+  networkEndpoints?: NetworkEndpointSpec[];
   dns: string[];
   dnsOptions: string[];
   dnsSearch: string[];

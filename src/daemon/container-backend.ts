@@ -30,7 +30,7 @@ import { DEFAULT_DETACH_KEYS, DetachScanner, parseDetachKeys } from '../stream/d
 import type { ContainerPaths } from '../container/paths.js';
 import type { ContainerService } from '../container/service.js';
 import { isRunning, type ContainerRecord, type RestartPolicyName } from '../container/types.js';
-import { conflict, invalidParameter, notFound, notImplemented } from '../errdefs/errdefs.js';
+import { invalidParameter, notFound, notImplemented } from '../errdefs/errdefs.js';
 import type { ImageService } from '../image/image-service.js';
 import { parseNormalizedNamed, parseRepositoryTag } from '../image/reference.js';
 import { formatEntry, parseSince, readLog } from '../logs/reader.js';
@@ -167,24 +167,11 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
-    if (opts.link) return this.removeLink(ref);
+    if (opts.link) return this.svc.removeLink(ref);
     await this.svc.remove(ref, { force: opts.force, volumes: opts.volumes });
   }
 
   /** dockerd's rmLink: `<parent>/<alias>` drops the parent's link of that alias (its running /etc/hosts stays as it is, as in Docker). */
-  private async removeLink(name: string): Promise<void> {
-    const full = name.replace(/^\/+/, '');
-    const slash = full.lastIndexOf('/');
-    if (slash <= 0) throw conflict('Conflict, cannot remove the default link name of the container');
-    const parent = this.rec(full.slice(0, slash));
-    const alias = full.slice(slash + 1);
-    const aliasOf = (l: string) => (l.includes(':') ? l.slice(l.indexOf(':') + 1) : l).replace(/^.*\//, '');
-    const kept = parent.spec.links.filter((l) => aliasOf(l) !== alias);
-    if (kept.length === parent.spec.links.length) throw notFound(`No such container: ${name}`);
-    parent.spec.links = kept;
-    await this.svc.store.save(parent);
-  }
-
   async wait(ref: string, condition: string) {
     return this.svc.wait(ref, condition as 'not-running' | 'next-exit' | 'removed');
   }

@@ -16,12 +16,13 @@ import type {
   ContainerInspect,
   ContainerState as WireState,
   ContainerSummary,
+  EndpointSettings,
   HostConfig,
   MountPoint,
   PortMap,
 } from '../api/types/containers.js';
 import { statusText } from '../container/status.js';
-import { bindMode, isRunning, type ContainerRecord, type ContainerSpec, type MountRequest, type RestartPolicyName } from '../container/types.js';
+import { bindMode, isRunning, type ContainerRecord, type ContainerSpec, type MountRequest, type NetworkEndpointSpec, type RestartPolicyName } from '../container/types.js';
 import type { ImageConfigFile } from '../image/oci.js';
 
 const DURATION_NS = 1e9;
@@ -227,6 +228,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
     publishAllPorts: !!h.PublishAllPorts,
     networkAliases: endpoint?.Aliases ?? [],
     ipv4Address: endpoint?.IPAMConfig?.IPv4Address ?? '',
+    networkEndpoints: networkEndpoints(networkMode, endpoint, endpoints, h.Links ?? []),
     dns: h.Dns ?? [],
     dnsOptions: h.DnsOptions ?? [],
     dnsSearch: h.DnsSearch ?? [],
@@ -464,4 +466,30 @@ export function wireSummary(rec: ContainerRecord, x: { ports: ContainerSummary['
     NetworkSettings: { Networks: x.networks },
     Mounts: x.mounts,
   };
+}
+
+/** GwPriority picks the network of the default route in Docker 28; berth's is always the network mode's. */
+export const gwPriorityRefused = (network: string): string =>
+  `EndpointsConfig.${network}.GwPriority is not supported by berth: the default route is always through the network mode's network (the first)`;
+
+/**
+ * Every network of NetworkingConfig, the network mode's first (API >= 1.44
+ * clients send them all at create, and connect none later). On a user
+ * network the legacy HostConfig.Links are links of its endpoint (names only
+ * that container resolves); on the default bridge they stay /etc/hosts links.
+ */
+function networkEndpoints(mode: string, primary: EndpointSettings | undefined, all: Record<string, EndpointSettings>, legacyLinks: string[]): NetworkEndpointSpec[] {
+  const spec = (network: string, e: EndpointSettings | undefined, links: string[]): NetworkEndpointSpec => ({
+    network,
+    aliases: e?.Aliases ?? [],
+    ipv4Address: e?.IPAMConfig?.IPv4Address ?? '',
+    ipv6Address: e?.IPAMConfig?.IPv6Address ?? '',
+    linkLocalIps: e?.IPAMConfig?.LinkLocalIPs ?? [],
+    links: [...new Set([...(e?.Links ?? []), ...links])],
+    macAddress: e?.MacAddress ?? '',
+    driverOpts: e?.DriverOpts ?? {},
+  });
+  for (const [k, e] of Object.entries(all)) if (e?.GwPriority) throw invalidParameter(gwPriorityRefused(k));
+  const others = Object.entries(all).filter(([k, e]) => e !== primary && k !== mode && !(mode === 'bridge' && k === 'default'));
+  return [spec(mode, primary, legacyLinks), ...others.map(([k, e]) => spec(k, e, []))];
 }

@@ -1,15 +1,17 @@
 import type { Filters } from '../api/filters.js';
 import type { NetworkBackend } from '../api/routes/networks.js';
-import type { EndpointSettings, NetworkSettings, Port, PortMap } from '../api/types/containers.js';
-import type { Network, NetworkCreateRequest, NetworkEndpointConfig } from '../api/types/networks.js';
+import type { EndpointIPAMConfig, EndpointSettings, NetworkSettings, Port, PortMap } from '../api/types/containers.js';
+import type { IPAMConfig, Network, NetworkCreateRequest, NetworkEndpointConfig } from '../api/types/networks.js';
 import type { ContainerStore } from '../container/store.js';
 import { isRunning, type ContainerRecord } from '../container/types.js';
 import { ContainerNetworkAttacher } from '../network/attacher.js';
 import type { NetworkService } from '../network/service.js';
-import type { Endpoint } from '../network/types.js';
+import type { Endpoint, EndpointRequest, NetworkRecord } from '../network/types.js';
 import { baseNetworkSettings, emptyEndpoint } from './container-views.js';
 import { matchLabels } from '../api/filters.js';
 import { parseTimestamp } from './filter-util.js';
+import { gwPriorityRefused } from './container-convert.js';
+import { invalidParameter } from '../errdefs/errdefs.js';
 
 /**
  * The network parts of containers' API views (inspect, ps) and the network
@@ -42,10 +44,24 @@ export class ContainerNetworking {
       const ep = eps.find((e) => e.networkId === n.id);
       networks[n.name] = {
         ...emptyEndpoint(),
-        IPAMConfig: req.ipv4Address ? { IPv4Address: req.ipv4Address } : null,
+        IPAMConfig: endpointIpamConfig(req),
+        // Links of the endpoint: on the default bridge they are the container's legacy links (HostConfig.Links).
+        Links: !n.builtin && req.links.length ? req.links : null,
         Aliases: req.aliases.length ? req.aliases : null,
+        MacAddress: req.macAddress ?? '',
+        DriverOpts: req.driverOpts ?? null,
         NetworkID: n.id,
-        ...(ep ? { EndpointID: ep.id, Gateway: ep.gateway, IPAddress: ep.ip, IPPrefixLen: ep.prefixLen, MacAddress: ep.mac, DNSNames: n.builtin ? null : [rec.name, rec.id.slice(0, 12), ...req.aliases] } : {}),
+        ...(ep
+          ? {
+              EndpointID: ep.id,
+              Gateway: ep.gateway,
+              IPAddress: ep.ip,
+              IPPrefixLen: ep.prefixLen,
+              MacAddress: ep.mac,
+              ...(ep.ipv6 ? { IPv6Gateway: ep.ipv6.gateway, GlobalIPv6Address: ep.ipv6.ip, GlobalIPv6PrefixLen: ep.ipv6.prefixLen } : {}),
+              DNSNames: n.builtin ? null : [rec.name, rec.id.slice(0, 12), ...req.aliases],
+            }
+          : {}),
       };
     }
     const settings = baseNetworkSettings(rec, networks);
@@ -53,6 +69,7 @@ export class ContainerNetworking {
     const primary = eps[0];
     if (primary && this.net.network(primary.networkId)?.builtin) {
       Object.assign(settings, { EndpointID: primary.id, Gateway: primary.gateway, IPAddress: primary.ip, IPPrefixLen: primary.prefixLen, MacAddress: primary.mac });
+      if (primary.ipv6) Object.assign(settings, { IPv6Gateway: primary.ipv6.gateway, GlobalIPv6Address: primary.ipv6.ip, GlobalIPv6PrefixLen: primary.ipv6.prefixLen });
     }
     return settings;
   }
@@ -90,7 +107,7 @@ export class ContainerNetworking {
       const containers: Network['Containers'] = {};
       for (const r of this.store.all()) {
         const ep = isRunning(r) ? this.net.endpoints(r.id).find((e) => e.networkId === n.id) : undefined;
-        if (ep) containers[r.id] = { Name: r.name, EndpointID: ep.id, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefixLen}`, IPv6Address: '' };
+        if (ep) containers[r.id] = { Name: r.name, EndpointID: ep.id, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefixLen}`, IPv6Address: ep.ipv6 ? `${ep.ipv6.ip}/${ep.ipv6.prefixLen}` : '' };
       }
       return {
         Name: n.name,
@@ -98,8 +115,8 @@ export class ContainerNetworking {
         Created: n.created,
         Scope: 'local',
         Driver: n.driver,
-        EnableIPv6: false,
-        IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway, ...(n.ipRange ? { IPRange: n.ipRange } : {}) }] : [] },
+        EnableIPv6: !!n.ipv6,
+        IPAM: { Driver: 'default', Options: null, Config: ipamView(n) },
         Internal: n.internal,
         Attachable: n.attachable,
         Ingress: false,
@@ -116,13 +133,16 @@ export class ContainerNetworking {
       list: async () => this.net.list().map((n) => toWire(n.id)),
       inspect: async (ref) => toWire(this.net.resolve(ref).id),
       create: async (req: NetworkCreateRequest) => {
-        const cfg = req.IPAM?.Config?.[0];
         const n = await this.net.create({
           name: req.Name,
           ...(req.Driver ? { driver: req.Driver } : {}),
-          ...(cfg?.Subnet ? { subnet: cfg.Subnet } : {}),
-          ...(cfg?.Gateway ? { gateway: cfg.Gateway } : {}),
-          ...(cfg?.IPRange ? { ipRange: cfg.IPRange } : {}),
+          ipam: (req.IPAM?.Config ?? []).map((c) => ({
+            ...(c.Subnet ? { subnet: c.Subnet } : {}),
+            ...(c.Gateway ? { gateway: c.Gateway } : {}),
+            ...(c.IPRange ? { ipRange: c.IPRange } : {}),
+            ...(c.AuxiliaryAddresses ? { auxAddresses: c.AuxiliaryAddresses } : {}),
+          })),
+          enableIPv6: !!req.EnableIPv6,
           internal: !!req.Internal,
           attachable: !!req.Attachable,
           labels: req.Labels ?? {},
@@ -133,7 +153,18 @@ export class ContainerNetworking {
       remove: async (ref) => this.net.remove(ref, users),
       connect: async (ref, c, ep?: NetworkEndpointConfig) => {
         const r = container(c);
-        await this.net.connect(ContainerNetworkAttacher.info(r), ref, { aliases: ep?.Aliases ?? [], ipv4Address: ep?.IPAMConfig?.IPv4Address ?? '', links: ep?.Links ?? [] }, isRunning(r) ? r.state.pid : undefined);
+        // A network connected later never gives the default route, so no priority can be honoured.
+        if (ep?.GwPriority) throw invalidParameter(gwPriorityRefused(ref));
+        const opts = {
+          aliases: ep?.Aliases ?? [],
+          ipv4Address: ep?.IPAMConfig?.IPv4Address ?? '',
+          ipv6Address: ep?.IPAMConfig?.IPv6Address ?? '',
+          linkLocalIps: ep?.IPAMConfig?.LinkLocalIPs ?? [],
+          links: ep?.Links ?? [],
+          macAddress: ep?.MacAddress ?? '',
+          driverOpts: ep?.DriverOpts ?? {},
+        };
+        await this.net.connect(ContainerNetworkAttacher.info(r), ref, opts, isRunning(r) ? r.state.pid : undefined);
         if (isRunning(r)) await this.attacher.writeEtc(r, this.net.endpoints(r.id));
       },
       disconnect: async (ref, c) => {
@@ -142,10 +173,13 @@ export class ContainerNetworking {
       },
       prune: async (filters: Filters) => {
         const until = filters.get('until')?.map((t) => parseTimestamp(t));
+        // moby's prune matchLabels: a network matching every `label!` value is kept.
+        const notLabels = new Map([['label', filters.get('label!') ?? []]]);
         const deleted: string[] = [];
         for (const n of this.net.list()) {
           if (n.builtin || users(n.id).length) continue;
           if (!matchLabels(filters, n.labels)) continue;
+          if (filters.get('label!')?.length && matchLabels(notLabels, n.labels)) continue;
           if (until && !until.every((u) => Date.parse(n.created) <= u)) continue;
           await this.net.remove(n.id, users);
           deleted.push(n.name);
@@ -154,4 +188,23 @@ export class ContainerNetworking {
       },
     };
   }
+}
+
+/** IPAMConfig of an endpoint as Docker shows it: what was asked for, null when nothing was. */
+function endpointIpamConfig(req: EndpointRequest): EndpointIPAMConfig | null {
+  const c: EndpointIPAMConfig = {
+    ...(req.ipv4Address ? { IPv4Address: req.ipv4Address } : {}),
+    ...(req.ipv6Address ? { IPv6Address: req.ipv6Address } : {}),
+    ...(req.linkLocalIps?.length ? { LinkLocalIPs: req.linkLocalIps } : {}),
+  };
+  return Object.keys(c).length ? c : null;
+}
+
+/** IPAM.Config of network inspect: the IPv4 pool, then the IPv6 one. */
+function ipamView(n: NetworkRecord): IPAMConfig[] {
+  if (!n.subnet) return [];
+  const aux = (a: Record<string, string> | undefined) => (a && Object.keys(a).length ? { AuxiliaryAddresses: a } : {});
+  const out: IPAMConfig[] = [{ Subnet: n.subnet, ...(n.ipRange ? { IPRange: n.ipRange } : {}), Gateway: n.gateway, ...aux(n.auxAddresses) }];
+  if (n.ipv6) out.push({ Subnet: n.ipv6.subnet, ...(n.ipv6.ipRange ? { IPRange: n.ipv6.ipRange } : {}), Gateway: n.ipv6.gateway, ...aux(n.ipv6.auxAddresses) });
+  return out;
 }

@@ -112,6 +112,7 @@ export class Daemon {
         table: cfg.bridgeName === DEFAULT_BRIDGE ? 'berth' : `berth_${cfg.bridgeName}`,
         forwardChain: forwardCompatChain(cfg.bridgeName, DEFAULT_BRIDGE),
         owner: id,
+        onEvent: (action, networkId, attributes) => events.publish({ type: 'network', action, actor: { id: networkId, attributes } }),
       },
       log,
       host,

@@ -53,7 +53,7 @@ describe('attach', () => {
   });
 
   it('a failure inside the namespace undoes everything: addresses back, veths of every network deleted', async () => {
-    const user = await net.create({ name: 'second', subnet: '10.98.0.0/24' });
+    const user = await net.create({ name: 'second', ipam: [{ subnet: '10.98.0.0/24' }] });
     const c = container('c2');
     await net.register(c);
     await net.connect(c, user.id, { aliases: [], ipv4Address: '', links: [] });
@@ -87,5 +87,55 @@ describe('attach', () => {
     host.links.set('foreign0', { bridge: false, alias: '', ipv4: [] });
     await assert.rejects(net.create({ name: 'taken', options: { 'com.docker.network.bridge.name': 'foreign0' } }), (e) => isKind(e, 'Conflict'));
     assert.ok(!host.calls.some((x) => x.includes('foreign0') && !x.startsWith('net.linkInfo')), `the foreign interface was touched: ${host.calls.join('\n')}`);
+  });
+});
+
+describe('create and attach: IPAM, dual stack, several networks, events', () => {
+  it('reserves auxiliary addresses and takes the gateway from the ip-range; refuses what Docker refuses, leaving no network', async () => {
+    const n = await net.create({ name: 'aux', ipam: [{ subnet: '10.97.0.0/24', ipRange: '10.97.0.16/28', auxAddresses: { a: '10.97.0.17' } }] });
+    // Docker's default IPAM takes the gateway as the range's first address.
+    assert.equal(n.gateway, '10.97.0.16');
+    const c = container('ca', { networkMode: 'aux' });
+    await net.register(c);
+    assert.deepEqual((await net.attach(c, 10)).map((e) => e.ip), ['10.97.0.18']);
+    await assert.rejects(net.create({ name: 'aux2', ipam: [{ subnet: '10.96.0.0/24', auxAddresses: { a: '10.95.0.1' } }] }), /must belong to the master pool: 10\.96\.0\.0\/24/);
+    await assert.rejects(net.create({ name: 'two', ipam: [{ subnet: '10.94.0.0/24' }, { subnet: '10.93.0.0/24' }] }), /bridge driver doesn't support multiple subnets/);
+    await assert.rejects(net.create({ name: 'v6off', ipam: [{ subnet: 'fd00:9::/64' }] }), /EnableIPv6 is not set/);
+    assert.deepEqual(net.list().map((x) => x.name).filter((x) => x !== 'bridge' && x !== 'host' && x !== 'none'), ['aux']);
+  });
+
+  it('dual stack: the bridge and the container get their IPv6 addresses, the primary network a default route for each family', async () => {
+    const n = await net.create({ name: 'ds', enableIPv6: true, ipam: [{ subnet: '10.92.0.0/24' }, { subnet: 'fd00:92::/64', gateway: 'fd00:92::ffff' }] });
+    assert.deepEqual(n.ipv6, { subnet: 'fd00:92::/64', gateway: 'fd00:92::ffff', ipRange: '', auxAddresses: {} });
+    assert.ok(host.calls.some((x) => x.includes(`addr add fd00:92::ffff/64 dev ${n.bridge} nodad`)), host.calls.join('\n'));
+    const c = container('c6', { networkMode: 'ds', endpoints: [{ network: 'ds', aliases: [], ipv4Address: '', ipv6Address: 'fd00:92::10', linkLocalIps: ['169.254.8.8'], links: [], macAddress: '', driverOpts: {} }] });
+    await net.register(c);
+    const [ep] = await net.attach(c, 11);
+    assert.deepEqual(ep!.ipv6, { ip: 'fd00:92::10', prefixLen: 64, gateway: 'fd00:92::ffff' });
+    assert.ok(
+      host.calls.includes('net.ipBatchInNetns 11 addr add 10.92.0.2/24 dev eth0; addr add 169.254.8.8/16 dev eth0; addr add fd00:92::10/64 dev eth0 nodad; link set eth0 up; route add default via 10.92.0.1 dev eth0; route add default via fd00:92::ffff dev eth0'),
+      host.calls.join('\n'),
+    );
+    await net.detach('c6');
+    // The address went back: asking for it again works.
+    await net.attach(c, 12);
+  });
+
+  it('several networks at create: one endpoint each, the first gives the default route; events for each', async () => {
+    const events: string[] = [];
+    const svc = await NetworkService.open({ root: join(base, `r${seq++}`), bridgeName: 'bfake1', bridgeSubnet: '10.91.0.0/24', table: 't', forwardChain: 'F', owner: 'test', onEvent: (a, _id, attrs) => events.push(`${a} ${attrs['name']} ${attrs['container'] ?? ''}`.trim()) }, silentLogger, host);
+    await svc.start();
+    await svc.create({ name: 'a', ipam: [{ subnet: '10.90.0.0/24' }] });
+    await svc.create({ name: 'b', ipam: [{ subnet: '10.89.0.0/24' }] });
+    const spec = (network: string, ip: string) => ({ network, aliases: [network + '-alias'], ipv4Address: ip, ipv6Address: '', linkLocalIps: [], links: [], macAddress: '', driverOpts: {} });
+    const c = container('cm', { networkMode: 'a', endpoints: [spec('a', '10.90.0.9'), spec('b', '10.89.0.9')] });
+    await svc.register(c);
+    const eps = await svc.attach(c, 13);
+    assert.deepEqual(eps.map((e) => `${e.ifname} ${e.ip} ${e.aliases.join()}`), ['eth0 10.90.0.9 a-alias', 'eth1 10.89.0.9 b-alias']);
+    assert.ok(host.calls.includes('net.ipBatchInNetns 13 addr add 10.89.0.9/24 dev eth1; link set eth1 up'), host.calls.join('\n'));
+    await svc.detach('cm');
+    await svc.remove('b', () => []);
+    assert.deepEqual(events, ['create a', 'create b', 'connect a cm', 'connect b cm', 'disconnect a cm', 'disconnect b cm', 'destroy b']);
+    await assert.rejects(svc.register(container('ch', { networkMode: 'host', endpoints: [spec('host', ''), spec('a', '')] })), /cannot be connected to any other network/);
   });
 });

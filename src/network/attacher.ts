@@ -61,11 +61,18 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
       publishAllPorts: s.publishAllPorts,
       links: s.links,
       dns: s.dns,
+      ...(s.networkEndpoints ? { endpoints: s.networkEndpoints } : {}),
     };
   }
 
-  /** Links as (container, alias): `name:alias` or just `name`. */
+  /**
+   * Legacy links of the default bridge as (container, alias): `name:alias`
+   * or just `name`. On user networks links are names the network's DNS
+   * server answers for the linking container only (as Docker's), so no
+   * /etc/hosts entries or variables come from them.
+   */
   private links(rec: ContainerRecord): { target: ContainerRecord; alias: string }[] {
+    if (rec.spec.networkMode !== 'bridge') return [];
     return rec.spec.links.map((l) => {
       const [name, alias] = l.replace(/^\//, '').split(':');
       const target = this.lookup(name!);
@@ -76,8 +83,14 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
 
   /** Checks a new container's network settings and records its networks. */
   async register(rec: ContainerRecord): Promise<void> {
-    this.links(rec); // every linked container must exist
-    if (rec.spec.links.length && rec.spec.networkMode !== 'bridge') throw invalidParameter('links are only supported on the default bridge network');
+    this.links(rec); // every container linked on the default bridge must exist
+    const mode = rec.spec.networkMode;
+    if (rec.spec.links.length) {
+      // runconfig's texts for host and container:; none has no network for a link either.
+      if (mode === 'host') throw invalidParameter("Conflicting options: host type networking can't be used with links. This would result in undefined behavior");
+      if (mode.startsWith('container:')) throw invalidParameter("Conflicting options: container type network can't be used with links. This would result in undefined behavior");
+      if (mode === 'none') throw invalidParameter('Conflicting options: links cannot be used with network mode none: the container has no network');
+    }
     await this.net.register(ContainerNetworkAttacher.info(rec));
   }
 

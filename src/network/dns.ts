@@ -5,9 +5,11 @@
  *
  * What it answers:
  * - A for a name `lookup` knows (container names, aliases, short IDs on this
- *   network): every address, shuffled (round-robin as Docker), TTL 600.
- * - AAAA for a name `lookup` knows: an empty NOERROR answer (the networks are
- *   IPv4-only; the name exists, so no NXDOMAIN and no forwarding).
+ *   network, link aliases of the asking container): every IPv4 address,
+ *   shuffled (round-robin as Docker), TTL 600.
+ * - AAAA for a name `lookup` knows: its IPv6 addresses (dual-stack
+ *   networks), else an empty NOERROR answer (the name exists, so no NXDOMAIN
+ *   and no forwarding).
  * - PTR for an address `reverseLookup` knows (optional).
  * - Everything else is forwarded unchanged to the upstream resolvers (the
  *   host's /etc/resolv.conf; loopback ones work since the daemon runs in the
@@ -30,8 +32,11 @@ import type { Answer, DecodedPacket, Packet } from 'dns-packet';
 
 export interface DnsServerOptions {
   listen: { address: string; port: number };
-  /** IPv4 addresses for a name (lowercase, no trailing dot); [] when unknown. */
-  lookup: (name: string) => string[];
+  /**
+   * Addresses (IPv4 and IPv6) for a name (lowercase, no trailing dot) asked
+   * by `client` (its address, when known); [] when unknown.
+   */
+  lookup: (name: string, client?: string) => string[];
   /** Names for an IPv4 address (for PTR queries); [] when unknown. Optional. */
   reverseLookup?: (ip: string) => string[];
   /** Resolvers: "10.0.0.1", "127.0.0.53:53", "[::1]:5353", "::1". */
@@ -251,7 +256,7 @@ export class DnsServer {
     const name = question.name.toLowerCase().replace(/\.$/, '');
     let local: Answer[] | undefined;
     try {
-      local = this.#answerLocally(q, name, question.type);
+      local = this.#answerLocally(q, name, question.type, client?.replace(/^::ffff:/, ''));
     } catch {
       return errorReply(query, RCODE_SERVFAIL); // the lookup callback failed
     }
@@ -261,14 +266,14 @@ export class DnsServer {
   }
 
   /** Our own answers for known names, or undefined to forward. */
-  #answerLocally(q: DecodedPacket, name: string, type: string): Answer[] | undefined {
+  #answerLocally(q: DecodedPacket, name: string, type: string, client: string | undefined): Answer[] | undefined {
     if (!isClassIn(q)) return undefined;
     const ttl = this.#opts.ttl;
     if (type === 'A' || type === 'AAAA') {
-      const ips = this.#opts.lookup(name);
+      const ips = this.#opts.lookup(name, client);
       if (ips.length === 0) return undefined;
-      if (type === 'AAAA') return [];
-      return shuffle([...ips]).map((ip) => ({ type: 'A', name: q.questions![0]!.name, ttl, class: 'IN', data: ip }));
+      const family = ips.filter((ip) => net.isIPv6(ip) === (type === 'AAAA'));
+      return shuffle(family).map((ip) => ({ type, name: q.questions![0]!.name, ttl, class: 'IN', data: ip }));
     }
     if (type === 'PTR' && this.#opts.reverseLookup) {
       const ip = reverseName(name);

@@ -35,8 +35,9 @@ import type { Logger } from '../util/log.js';
 import { readJsonIfExists, writeJsonAtomic } from '../util/atomic-file.js';
 import { DnsServer, resolvConfNameservers } from './dns.js';
 import { buildRuleset, forwardCompatRemoval, forwardCompatRestore, parseIptablesRules, type FirewallState } from './firewall.js';
-import { Ipam, macFromIp, nextFreeSubnet, parseCidr, type IpamState } from './ipam.js';
-import type { Endpoint, EndpointRequest, NetworkRecord, PublishedPort } from './types.js';
+import { AddressOutOfRange, Ipam, isIpv4, macFromIp, nextFreeSubnet, parseCidr, type IpamState } from './ipam.js';
+import { isIpv6, parseCidr6, parseIpv6 as parseIpv6Text, Pool6, type Pool6State } from './ipv6.js';
+import type { Endpoint, EndpointRequest, EndpointSpec, Ipv6Pool, NetworkRecord, PublishedPort } from './types.js';
 
 export interface NetworkConfig {
   root: string;
@@ -48,6 +49,13 @@ export interface NetworkConfig {
   forwardChain: string;
   /** This daemon's identity on the host (its engine ID): the alias of the bridges it makes. */
   owner: string;
+  /**
+   * Docker's network events: create and destroy of a network, connect and
+   * disconnect of a container's endpoint (at start, stop, network connect
+   * and disconnect of a running container). Attributes: name, type, and
+   * container for the endpoint events.
+   */
+  onEvent?: (action: 'create' | 'destroy' | 'connect' | 'disconnect', networkId: string, attributes: Record<string, string>) => void;
 }
 
 /** What the network service needs to know about a container. */
@@ -64,6 +72,19 @@ export interface ContainerNetInfo {
   publishAllPorts: boolean;
   links: string[];
   dns: string[];
+  /**
+   * Every network of NetworkingConfig at create, the network mode's first;
+   * without it the network mode alone, with `aliases` and `ipv4Address`.
+   */
+  endpoints?: EndpointSpec[];
+}
+
+/** Endpoint driver options Docker's bridge driver acts on and berth does not. */
+const REFUSED_ENDPOINT_OPTS = ['com.docker.network.endpoint.sysctls', 'com.docker.network.endpoint.ifname'];
+
+function endpointSpecs(c: ContainerNetInfo): EndpointSpec[] {
+  if (c.endpoints?.length) return c.endpoints;
+  return [{ network: c.networkMode, aliases: c.aliases, ipv4Address: c.ipv4Address, ipv6Address: '', linkLocalIps: [], links: c.links, macAddress: '', driverOpts: {} }];
 }
 
 interface State {
@@ -71,6 +92,27 @@ interface State {
   attachments: Record<string, EndpointRequest[]>;
   endpoints: Endpoint[];
   ipam: IpamState;
+  /** The IPv6 pools of dual-stack networks, by network ID. */
+  ipam6?: Record<string, Pool6State>;
+}
+
+/** One entry of IPAM.Config as the network service takes it. */
+export interface IpamConfigRequest {
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  auxAddresses?: Record<string, string>;
+}
+
+export interface NetworkCreateOptions {
+  name: string;
+  driver?: string;
+  ipam?: IpamConfigRequest[];
+  enableIPv6?: boolean;
+  internal?: boolean;
+  attachable?: boolean;
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
 }
 
 const BUILTIN_NAMES = ['bridge', 'host', 'none', 'default'];
@@ -81,6 +123,26 @@ const EPHEMERAL_HIGH = 60999;
 const newId = () => randomBytes(32).toString('hex');
 
 const BRIDGE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+const OPT_MASQUERADE = 'com.docker.network.bridge.enable_ip_masquerade';
+const OPT_MTU = 'com.docker.network.driver.mtu';
+/** Bridge driver options berth honours, with the values it takes. */
+const BRIDGE_OPTIONS: Record<string, (v: string) => boolean> = {
+  'com.docker.network.bridge.name': () => true,
+  [OPT_MASQUERADE]: (v) => v === 'true' || v === 'false',
+  // Containers always reach each other on their network here; only "true" describes that.
+  'com.docker.network.bridge.enable_icc': (v) => v === 'true',
+  [OPT_MTU]: (v) => /^\d+$/.test(v) && Number(v) >= 68 && Number(v) <= 65535,
+};
+
+/** Refuses driver options berth would not act on, naming them (Docker's bridge ignores unknown ones). */
+function checkBridgeOptions(options: Record<string, string>): void {
+  for (const [k, v] of Object.entries(options)) {
+    const ok = BRIDGE_OPTIONS[k];
+    if (!ok) throw invalidParameter(`network option ${k} is not supported by berth (supported: ${Object.keys(BRIDGE_OPTIONS).join(', ')})`);
+    if (!ok(v)) throw invalidParameter(`invalid value ${JSON.stringify(v)} for network option ${k}`);
+  }
+}
 
 function checkBridgeName(name: string): void {
   if (!BRIDGE_NAME.test(name) || name === '.' || name === '..') {
@@ -96,6 +158,7 @@ function foreignBridge(name: string): string {
 export class NetworkService {
   private state: State;
   private readonly ipam: Ipam;
+  private readonly ipam6 = new Map<string, Pool6>();
   private readonly dns = new Map<string, DnsServer>();
   private saving: Promise<void> = Promise.resolve();
   private readonly path: string;
@@ -114,6 +177,7 @@ export class NetworkService {
   ) {
     this.state = state;
     this.ipam = new Ipam(state.ipam);
+    for (const [id, p] of Object.entries(state.ipam6 ?? {})) this.ipam6.set(id, Pool6.restore(p));
     this.path = join(cfg.root, 'network', 'state.json');
     this.marker = `berth:${cfg.owner}`;
   }
@@ -134,6 +198,7 @@ export class NetworkService {
 
   private save(): Promise<void> {
     this.state.ipam = this.ipam.toJSON();
+    this.state.ipam6 = Object.fromEntries([...this.ipam6].map(([id, p]) => [id, p.toJSON()]));
     const snapshot = JSON.parse(JSON.stringify(this.state)) as State;
     this.saving = this.saving.then(() => writeJsonAtomic(this.path, snapshot));
     return this.saving;
@@ -266,7 +331,9 @@ export class NetworkService {
     if (owner === 'absent') {
       const prefix = parseCidr(n.subnet).prefix;
       try {
-        await this.host.net.ipBatch([`link add name ${n.bridge} type bridge`, `link set ${n.bridge} alias ${this.marker}`, `addr add ${n.gateway}/${prefix} dev ${n.bridge}`, `link set ${n.bridge} up`]);
+        const v6 = n.ipv6 ? [`addr add ${n.ipv6.gateway}/${parseCidr6(n.ipv6.subnet).prefix} dev ${n.bridge} nodad`] : [];
+        const mtu = n.options[OPT_MTU] ? [`link set ${n.bridge} mtu ${n.options[OPT_MTU]}`] : [];
+        await this.host.net.ipBatch([`link add name ${n.bridge} type bridge`, `link set ${n.bridge} alias ${this.marker}`, ...mtu, `addr add ${n.gateway}/${prefix} dev ${n.bridge}`, ...v6, `link set ${n.bridge} up`]);
       } catch (e) {
         // A failing first line means someone took the name meanwhile: not ours to delete.
         if (e instanceof IpBatchError && (e.lineNumber ?? 1) > 1) await this.host.net.ipBatch([`link del ${n.bridge}`]).catch(() => {});
@@ -288,7 +355,7 @@ export class NetworkService {
     const subnet = parseCidr(n.subnet);
     const server = new DnsServer({
       listen: { address: n.gateway, port: 53 },
-      lookup: (name) => this.lookupName(n.id, name),
+      lookup: (name, client) => this.lookupName(n.id, name, client),
       // Internal networks have no way out, DNS forwarding included (Docker fixed that leak as CVE-2024-29018).
       upstream: n.internal ? [] : resolvConfNameservers(this.host.net.resolvConf()),
       // Only this network's containers: the gateway address is reachable from other networks and hosts.
@@ -307,73 +374,121 @@ export class NetworkService {
     }
   }
 
-  /** IPv4 addresses answering a name on a network: container names, hostnames, aliases, short IDs. */
-  private lookupName(networkId: string, query: string): string[] {
+  /**
+   * Addresses answering a name asked on a network's DNS server: container
+   * names, hostnames, aliases, short IDs, and link aliases of the asking
+   * container (a link `target:alias` names the target for it only). A
+   * container on several networks resolves names on each of them (the
+   * network asked first), as Docker's embedded DNS does.
+   */
+  private lookupName(networkId: string, query: string, client?: string): string[] {
     const q = query.replace(/\.$/, '').toLowerCase();
+    const asker = client ? this.endpointsOn(networkId).find((e) => e.ip === client || e.ipv6?.ip === client) : undefined;
+    const nets = [networkId, ...(asker ? this.endpoints(asker.containerId).map((e) => e.networkId).filter((id) => id !== networkId) : [])];
+    for (const id of nets) {
+      const found = this.lookupOn(id, q, asker?.containerId);
+      if (found.length) return found;
+    }
+    return [];
+  }
+
+  private lookupOn(networkId: string, q: string, asker: string | undefined): string[] {
+    const links = asker ? this.requests(asker).find((r) => r.networkId === networkId)?.links ?? [] : [];
+    const targets = links.map((l) => l.replace(/^\//, '').split(':')).filter(([t, a]) => (a ?? t)!.split('/').pop()!.toLowerCase() === q).map(([t]) => t!.toLowerCase());
     const out: string[] = [];
     for (const e of this.endpointsOn(networkId)) {
       const c = this.names(e.containerId);
       const names = [c?.name, c?.hostname, e.containerId.slice(0, 12), ...e.aliases].filter((x): x is string => !!x).map((x) => x.toLowerCase());
-      if (names.includes(q)) out.push(e.ip);
+      const isTarget = targets.some((t) => t === c?.name.toLowerCase() || (t.length >= 12 && e.containerId.startsWith(t)));
+      if (names.includes(q) || isTarget) out.push(e.ip, ...(e.ipv6 ? [e.ipv6.ip] : []));
     }
     return out;
   }
 
-  async create(o: { name: string; driver?: string; subnet?: string; gateway?: string; ipRange?: string; internal?: boolean; attachable?: boolean; labels?: Record<string, string>; options?: Record<string, string> }): Promise<NetworkRecord> {
+  async create(o: NetworkCreateOptions): Promise<NetworkRecord> {
     const driver = o.driver || 'bridge';
     if (driver !== 'bridge') throw notFound(`plugin "${driver}" not found`);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(o.name)) throw invalidParameter(`invalid network name "${o.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (BUILTIN_NAMES.includes(o.name)) throw forbidden(`${o.name} is a pre-defined network and cannot be created`);
     if (this.state.networks.some((n) => n.name === o.name)) throw conflict(`network with name ${o.name} already exists`);
-    const used = this.state.networks.map((n) => n.subnet).filter(Boolean);
-    let subnet = o.subnet;
-    if (subnet) {
-      const p = parseCidr(subnet);
-      subnet = `${p.network}/${p.prefix}`;
-      const clash = this.state.networks.find((n) => n.subnet && parseCidr(n.subnet).overlaps(p));
-      if (clash) throw forbidden(`Pool overlaps with other one on this address space`);
-    } else {
-      subnet = nextFreeSubnet(this.host.net.hostRoutes(), used);
-      if (!subnet) throw unavailable(NO_POOL);
-    }
-    const p = parseCidr(subnet);
-    const gateway = o.gateway || p.nth(1);
-    if (!p.contains(gateway)) throw invalidParameter(`gateway ${gateway} is not in subnet ${subnet}`);
-    if (o.ipRange && !p.containsCidr(parseCidr(o.ipRange))) throw invalidParameter(`ip-range ${o.ipRange} is not in subnet ${subnet}`);
+    checkBridgeOptions(o.options ?? {});
+    const { v4, v6 } = splitIpamConfigs(o.ipam ?? []);
+    if (v6 && !o.enableIPv6) throw invalidParameter(`IPAM.Config has the IPv6 subnet ${v6.subnet}, but EnableIPv6 is not set: set it (docker network create --ipv6) to use IPv6 on this network`);
+    const subnet = v4?.subnet ? this.freeSubnet(v4.subnet) : nextFreeSubnet(this.host.net.hostRoutes(), this.state.networks.map((n) => n.subnet).filter(Boolean));
+    if (!subnet) throw unavailable(NO_POOL);
     const id = newId();
     const bridge = o.options?.['com.docker.network.bridge.name'] || `br-${id.slice(0, 12)}`;
     checkBridgeName(bridge);
     const sharing = this.state.networks.find((n) => n.bridge === bridge);
     if (sharing) throw conflict(`bridge name ${bridge} is already used by network ${sharing.name}`);
+    const ipv6 = o.enableIPv6 ? this.ipv6Pool(v6) : undefined;
+    const pool = this.ipam.requestPool(id, subnet, v4?.gateway || undefined, v4?.ipRange || undefined);
+    try {
+      reserveAux(v4?.auxAddresses ?? {}, subnet, (ip) => this.ipam.requestAddress(id, ip));
+      if (ipv6) {
+        const p6 = new Pool6(ipv6.subnet, ipv6.gateway || undefined, ipv6.ipRange || undefined);
+        reserveAux(ipv6.auxAddresses, p6.subnet.toString(), (ip) => p6.request(ip));
+        ipv6.gateway = p6.gatewayText;
+        this.ipam6.set(id, p6);
+      }
+    } catch (e) {
+      this.ipam.releasePool(id);
+      this.ipam6.delete(id);
+      throw e;
+    }
     const rec = this.record({
       id,
       name: o.name,
       driver: 'bridge',
       bridge,
-      subnet,
-      gateway,
-      ipRange: o.ipRange ?? '',
+      subnet: pool.subnet,
+      gateway: pool.gateway,
+      ipRange: pool.ipRange ?? '',
       internal: !!o.internal,
       attachable: !!o.attachable,
       labels: o.labels ?? {},
       options: o.options ?? {},
+      ...(v4?.auxAddresses && Object.keys(v4.auxAddresses).length ? { auxAddresses: v4.auxAddresses } : {}),
+      ...(ipv6 ? { ipv6 } : {}),
     });
-    this.ipam.requestPool(rec.id, rec.subnet, rec.gateway, rec.ipRange || undefined);
     try {
       await this.ensureBridge(rec);
       this.state.networks.push(rec);
       await this.applyFirewall();
       await this.syncForwardCompat();
       await this.save();
+      this.emit('create', rec);
     } catch (e) {
       this.state.networks = this.state.networks.filter((n) => n.id !== rec.id);
       this.ipam.releasePool(rec.id);
+      this.ipam6.delete(rec.id);
       this.dns.get(rec.id)?.close();
       this.dns.delete(rec.id);
       await this.deleteBridges([rec.bridge]).catch(() => {});
       throw e;
     }
     return rec;
+  }
+
+  /** A requested IPv4 subnet, canonical, refused when it overlaps another network's. */
+  private freeSubnet(requested: string): string {
+    const p = parseCidr(requested);
+    if (this.state.networks.some((n) => n.subnet && parseCidr(n.subnet).overlaps(p))) throw forbidden('Pool overlaps with other one on this address space');
+    return `${p.network}/${p.prefix}`;
+  }
+
+  /** The IPv6 pool of a new dual-stack network: as configured, or a unique local /64 of its own. */
+  private ipv6Pool(cfg: IpamConfigRequest | undefined): Ipv6Pool {
+    const taken = [...this.ipam6.values()].map((p) => p.subnet);
+    if (cfg?.subnet) {
+      const c = parseCidr6(cfg.subnet);
+      if (taken.some((t) => t.overlaps(c))) throw forbidden('Pool overlaps with other one on this address space');
+      return { subnet: c.toString(), gateway: cfg.gateway ?? '', ipRange: cfg.ipRange ?? '', auxAddresses: cfg.auxAddresses ?? {} };
+    }
+    for (;;) {
+      // RFC 4193: fd00::/8 and 40 random bits make a /48 nobody else routes; its first /64 is the network's.
+      const c = parseCidr6(`fd${randomBytes(5).toString('hex').replace(/^(..)(....)(....)$/, '$1:$2:$3')}::/64`);
+      if (!taken.some((t) => t.overlaps(c))) return { subnet: c.toString(), gateway: '', ipRange: '', auxAddresses: {} };
+    }
   }
 
   async remove(ref: string, usersOf: (networkId: string) => string[]): Promise<void> {
@@ -386,10 +501,12 @@ export class NetworkService {
     this.state.networks = this.state.networks.filter((x) => x.id !== n.id);
     for (const [cid, reqs] of Object.entries(this.state.attachments)) this.state.attachments[cid] = reqs.filter((r) => r.networkId !== n.id);
     this.ipam.releasePool(n.id);
+    this.ipam6.delete(n.id);
     const wasUsable = !this.unusable.delete(n.id);
     await this.save();
     await this.applyFirewall();
     await this.syncForwardCompat();
+    this.emit('destroy', n);
     if (wasUsable) await this.deleteBridges([n.bridge]);
   }
 
@@ -403,17 +520,47 @@ export class NetworkService {
   /** Records the networks of a new container (its network mode, and the endpoint settings of create). */
   async register(c: ContainerNetInfo): Promise<void> {
     const mode = c.networkMode;
+    const specs = endpointSpecs(c);
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+      const other = specs.find((e) => this.tryResolve(e.network)?.id !== this.tryResolve(mode)?.id);
+      if (other && !mode.startsWith('container:')) throw invalidParameter(`container sharing network namespace with another container or host cannot be connected to any other network (${other.network})`);
       this.state.attachments[c.id] = [];
     } else {
-      const n = this.resolve(mode);
-      if (n.driver !== 'bridge') throw invalidParameter(`network ${mode} cannot be used as a container network mode`);
-      if (c.ipv4Address && n.builtin) throw invalidParameter('user specified IP address is supported on user defined networks only');
-      if (c.ipv4Address && !parseCidr(n.subnet).contains(c.ipv4Address)) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${c.ipv4Address}`);
-      if (c.aliases.length && n.builtin) throw invalidParameter('network-scoped alias is supported only for containers in user defined networks');
-      this.state.attachments[c.id] = [{ networkId: n.id, aliases: c.aliases, ipv4Address: c.ipv4Address, links: c.links }];
+      const reqs: EndpointRequest[] = [];
+      for (const e of specs) {
+        const n = this.resolve(e.network);
+        if (n.driver !== 'bridge') throw invalidParameter(`network ${e.network} cannot be used as a container network mode`);
+        if (reqs.some((r) => r.networkId === n.id)) throw invalidParameter(`network ${n.name} is given twice in NetworkingConfig`);
+        reqs.push(this.endpointRequest(n, e));
+      }
+      this.state.attachments[c.id] = reqs;
     }
     await this.save();
+  }
+
+  /** Checks what a container asks for on one network, as Docker checks it, and records it. */
+  private endpointRequest(n: NetworkRecord, e: Omit<EndpointSpec, 'network'>): EndpointRequest {
+    if ((e.ipv4Address || e.ipv6Address) && n.builtin) throw invalidParameter('user specified IP address is supported on user defined networks only');
+    if (e.ipv4Address && !parseCidr(n.subnet).contains(e.ipv4Address)) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${e.ipv4Address}`);
+    if (e.ipv6Address && !n.ipv6) throw invalidParameter(`invalid IPv6 address ${e.ipv6Address}: network ${n.name} has no IPv6 (create it with EnableIPv6)`);
+    if (e.ipv6Address && !parseCidr6(n.ipv6!.subnet).contains(parseIpv6Text(e.ipv6Address))) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${e.ipv6Address}`);
+    for (const ll of e.linkLocalIps) {
+      if (!(isIpv4(ll) && parseCidr('169.254.0.0/16').contains(ll)) && !(isIpv6(ll) && parseCidr6('fe80::/10').contains(parseIpv6Text(ll)))) throw invalidParameter(`invalid link-local address ${ll}: IPv4 ones are in 169.254.0.0/16, IPv6 ones in fe80::/10`);
+    }
+    if (e.aliases.length && n.builtin) throw invalidParameter('network-scoped alias is supported only for containers in user defined networks');
+    if (e.macAddress && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(e.macAddress)) throw invalidParameter(`invalid MAC address: ${e.macAddress}`);
+    const refused = Object.keys(e.driverOpts).filter((k) => REFUSED_ENDPOINT_OPTS.includes(k));
+    if (refused.length) throw invalidParameter(`endpoint driver option ${refused.join(', ')} is not supported by berth`);
+    return {
+      networkId: n.id,
+      aliases: e.aliases,
+      ipv4Address: e.ipv4Address,
+      links: e.links,
+      ...(e.ipv6Address ? { ipv6Address: e.ipv6Address } : {}),
+      ...(e.linkLocalIps.length ? { linkLocalIps: e.linkLocalIps } : {}),
+      ...(e.macAddress ? { macAddress: e.macAddress.toLowerCase() } : {}),
+      ...(Object.keys(e.driverOpts).length ? { driverOpts: e.driverOpts } : {}),
+    };
   }
 
   async unregister(containerId: string): Promise<void> {
@@ -452,10 +599,11 @@ export class NetworkService {
       this.state.endpoints.push(...made);
       if (publishes.length) await this.applyFirewall();
       await this.save();
+      this.emitEndpoints('connect', made);
       return made;
     } catch (e) {
       this.state.endpoints = this.state.endpoints.filter((x) => !made.includes(x));
-      for (const m of made) this.ipam.releaseAddress(m.networkId, m.ip);
+      for (const m of made) this.releaseAddresses(m);
       if (made.some((m) => m.publishes.length)) await this.applyFirewall().catch(() => {});
       await this.deleteVeths(made);
       throw e;
@@ -468,25 +616,47 @@ export class NetworkService {
     if (this.unusable.has(n.id)) throw conflict(`network ${n.name} cannot be used: ${foreignBridge(n.bridge)}; remove that interface and restart berthd, or remove the network`);
     const ip = this.ipam.requestAddress(n.id, r.ipv4Address || undefined);
     const prefixLen = parseCidr(n.subnet).prefix;
-    const mac = primary && c.macAddress ? c.macAddress : macFromIp(ip);
+    const mac = r.macAddress || (primary && c.macAddress ? c.macAddress : macFromIp(ip));
     const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
     const ep: Endpoint = { containerId: c.id, networkId: n.id, id: newId(), ifname, veth, ip, prefixLen, gateway: n.gateway, mac, aliases: r.aliases, publishes: [], ...(c.dns.length ? { dns: c.dns } : {}) };
+    const pool6 = this.ipam6.get(n.id);
+    try {
+      if (pool6 && n.ipv6) ep.ipv6 = { ip: pool6.request(r.ipv6Address || undefined), prefixLen: pool6.subnet.prefix, gateway: n.ipv6.gateway };
+    } catch (e) {
+      this.ipam.releaseAddress(n.id, ip);
+      throw e;
+    }
     try {
       await this.host.net.ipBatch([
-        `link add ${veth} type veth peer name ${ifname} address ${mac} netns ${pid}`,
+        `link add ${veth}${n.options[OPT_MTU] ? ` mtu ${n.options[OPT_MTU]}` : ''} type veth peer name ${ifname} address ${mac}${n.options[OPT_MTU] ? ` mtu ${n.options[OPT_MTU]}` : ''} netns ${pid}`,
         `link set ${veth} master ${n.bridge}`,
         `link set dev ${veth} type bridge_slave hairpin on`,
         `link set ${veth} up`,
       ]);
-      const inside = [`addr add ${ip}/${prefixLen} dev ${ifname}`, `link set ${ifname} up`];
-      if (primary && !n.internal) inside.push(`route add default via ${n.gateway} dev ${ifname}`);
-      await this.host.net.ipBatchInNetns(pid, inside);
+      await this.host.net.ipBatchInNetns(pid, insideLines(ep, r, n, primary));
     } catch (e) {
-      this.ipam.releaseAddress(n.id, ip);
+      this.releaseAddresses(ep);
       if (this.host.net.linkExists(veth)) await this.host.net.ipBatch([`link del ${veth}`]).catch(() => {});
       throw e;
     }
     return ep;
+  }
+
+  private emit(action: 'create' | 'destroy' | 'connect' | 'disconnect', n: NetworkRecord, containerId?: string): void {
+    this.cfg.onEvent?.(action, n.id, { ...(containerId ? { container: containerId } : {}), name: n.name, type: n.driver });
+  }
+
+  /** connect or disconnect events of endpoints that joined or left. */
+  private emitEndpoints(action: 'connect' | 'disconnect', eps: Endpoint[]): void {
+    for (const e of eps) {
+      const n = this.network(e.networkId);
+      if (n) this.emit(action, n, e.containerId);
+    }
+  }
+
+  private releaseAddresses(e: Endpoint): void {
+    this.ipam.releaseAddress(e.networkId, e.ip);
+    if (e.ipv6) this.ipam6.get(e.networkId)?.release(e.ipv6.ip);
   }
 
   /** Host ports for -p and -P, checked free (on the host and among berth's own). */
@@ -524,7 +694,8 @@ export class NetworkService {
     const eps = this.endpoints(containerId);
     if (eps.length === 0) return;
     this.state.endpoints = this.state.endpoints.filter((e) => e.containerId !== containerId);
-    for (const e of eps) this.ipam.releaseAddress(e.networkId, e.ip);
+    this.emitEndpoints('disconnect', eps);
+    for (const e of eps) this.releaseAddresses(e);
     if (eps.some((e) => e.publishes.length)) await this.applyFirewall();
     await this.deleteVeths(eps);
     await this.save();
@@ -536,14 +707,14 @@ export class NetworkService {
   }
 
   /** `network connect` of a running or stopped container. */
-  async connect(c: ContainerNetInfo, networkRef: string, opts: { aliases: string[]; ipv4Address: string; links: string[] }, pid?: number): Promise<void> {
+  async connect(c: ContainerNetInfo, networkRef: string, opts: Partial<Omit<EndpointSpec, 'network'>>, pid?: number): Promise<void> {
     const n = this.resolve(networkRef);
     if (n.driver !== 'bridge') throw forbidden(`container cannot be disconnected from host network or connected to host network`);
     const mode = c.networkMode;
     if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) throw forbidden(`container sharing network namespace with another container or host cannot be connected to any other network`);
     const reqs = this.state.attachments[c.id] ?? [];
     if (reqs.some((r) => r.networkId === n.id)) throw forbidden(`endpoint with name ${c.name} already exists in network ${n.name}`);
-    const req: EndpointRequest = { networkId: n.id, aliases: opts.aliases, ipv4Address: opts.ipv4Address, links: opts.links };
+    const req = this.endpointRequest(n, { aliases: [], ipv4Address: '', ipv6Address: '', linkLocalIps: [], links: [], macAddress: '', driverOpts: {}, ...opts });
     if (pid) {
       // The lowest free ethN: after a disconnect, eth<count> may still be in use.
       const used = new Set(this.endpoints(c.id).map((e) => e.ifname));
@@ -554,6 +725,7 @@ export class NetworkService {
     }
     this.state.attachments[c.id] = [...reqs, req];
     await this.save();
+    if (pid) this.emit('connect', n, c.id);
   }
 
   async disconnect(containerId: string, networkRef: string, running: boolean): Promise<void> {
@@ -563,12 +735,13 @@ export class NetworkService {
     const eps = this.endpoints(containerId).filter((e) => e.networkId === n.id);
     if (running) {
       this.state.endpoints = this.state.endpoints.filter((e) => !eps.includes(e));
-      for (const e of eps) this.ipam.releaseAddress(e.networkId, e.ip);
+      for (const e of eps) this.releaseAddresses(e);
       await this.deleteVeths(eps);
       if (eps.some((e) => e.publishes.length)) await this.applyFirewall();
     }
     this.state.attachments[containerId] = reqs.filter((r) => r.networkId !== n.id);
     await this.save();
+    if (running) this.emit('disconnect', n, containerId);
   }
 
   // --- firewall ---------------------------------------------------------------
@@ -579,7 +752,7 @@ export class NetworkService {
     const bridges = new Map(usable.map((n) => [n.id, n.bridge]));
     return {
       table: this.cfg.table,
-      networks: usable.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal, masquerade: !n.internal })),
+      networks: usable.map((n) => ({ bridge: n.bridge, subnet: n.subnet, internal: n.internal, masquerade: !n.internal && n.options[OPT_MASQUERADE] !== 'false' })),
       publishes: this.state.endpoints
         .filter((e) => bridges.has(e.networkId))
         .flatMap((e) => e.publishes.map((p) => ({ containerIp: e.ip, bridge: bridges.get(e.networkId)!, proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort }))),
@@ -620,4 +793,63 @@ async function freePort(host: Host, proto: 'tcp' | 'udp', hostIp: string, taken:
     if (!taken.has(`${proto}/${p}`) && (await host.net.portFree(proto, hostIp, p))) return p;
   }
   throw conflict('no free host port to publish on');
+}
+
+/**
+ * IPAM.Config entries by family (the subnet's, else the gateway's or the
+ * range's). The bridge driver takes one pool per family, as Docker's.
+ */
+function splitIpamConfigs(configs: IpamConfigRequest[]): { v4?: IpamConfigRequest; v6?: IpamConfigRequest } {
+  const v4: IpamConfigRequest[] = [];
+  const v6: IpamConfigRequest[] = [];
+  for (const c of configs) {
+    const family = familyOf(c);
+    if (!c.subnet && (c.gateway || c.ipRange)) throw invalidParameter(`IPAM.Config: a Gateway or IPRange needs the Subnet it belongs to`);
+    for (const [what, v] of [['Gateway', c.gateway], ['IPRange', c.ipRange?.replace(/\/\d+$/, '')]] as const) {
+      if (v && familyOf({ subnet: v }) !== family) throw invalidParameter(`IPAM.Config: ${what} ${v} is not of the family of subnet ${c.subnet ?? ''}`);
+    }
+    for (const [k, a] of Object.entries(c.auxAddresses ?? {})) {
+      if (k === 'DefaultGatewayIPv4' || k === 'DefaultGatewayIPv6') throw invalidParameter(`IPAM.Config AuxiliaryAddresses "${k}" (a default gateway other than the bridge) is not supported by berth`);
+      if (familyOf({ subnet: a }) !== family) throw invalidParameter(`auxiliary address: (${k}:${a}) is not an address of the family of subnet ${c.subnet ?? ''}`);
+    }
+    (family === 6 ? v6 : v4).push(c);
+  }
+  if (v4.length > 1 || v6.length > 1) throw forbidden("bridge driver doesn't support multiple subnets");
+  return { ...(v4[0] ? { v4: v4[0] } : {}), ...(v6[0] ? { v6: v6[0] } : {}) };
+}
+
+function familyOf(c: IpamConfigRequest): 4 | 6 {
+  const addr = (c.subnet ?? c.gateway ?? c.ipRange ?? '').replace(/\/\d+$/, '');
+  if (addr === '' || isIpv4(addr)) return 4;
+  if (isIpv6(addr)) return 6;
+  throw invalidParameter(`invalid address in IPAM.Config: ${addr}`);
+}
+
+/** Reserves a pool's auxiliary addresses (they must lie in its subnet, as Docker requires). */
+function reserveAux(aux: Record<string, string>, subnet: string, reserve: (ip: string) => string): void {
+  for (const [k, ip] of Object.entries(aux)) {
+    try {
+      reserve(ip);
+    } catch (e) {
+      if (e instanceof AddressOutOfRange) throw forbidden(`auxiliary address: (${k}:${ip}) must belong to the master pool: ${subnet}`, e);
+      throw forbidden(`auxiliary address: (${k}:${ip}) cannot be reserved: ${messageOf(e)}`, e);
+    }
+  }
+}
+
+/**
+ * The `ip` lines that address an endpoint inside the container: its IPv4
+ * address, its link-local ones, its IPv6 address (without duplicate address
+ * detection, so it is usable at once, as the pool already made it unique),
+ * and on the primary network the default routes.
+ */
+function insideLines(ep: Endpoint, r: EndpointRequest, n: NetworkRecord, primary: boolean): string[] {
+  const dev = ep.ifname;
+  const lines = [`addr add ${ep.ip}/${ep.prefixLen} dev ${dev}`];
+  for (const ll of r.linkLocalIps ?? []) lines.push(isIpv4(ll) ? `addr add ${ll}/16 dev ${dev}` : `addr add ${ll}/64 dev ${dev} nodad`);
+  if (ep.ipv6) lines.push(`addr add ${ep.ipv6.ip}/${ep.ipv6.prefixLen} dev ${dev} nodad`);
+  lines.push(`link set ${dev} up`);
+  if (primary && !n.internal) lines.push(`route add default via ${ep.gateway} dev ${dev}`);
+  if (primary && !n.internal && ep.ipv6) lines.push(`route add default via ${ep.ipv6.gateway} dev ${dev}`);
+  return lines;
 }

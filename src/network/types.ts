@@ -13,9 +13,21 @@ export interface NetworkRecord {
   attachable: boolean;
   labels: Record<string, string>;
   options: Record<string, string>;
+  /** IPAM.Config[].AuxiliaryAddresses of the IPv4 pool: reserved, never handed out. */
+  auxAddresses?: Record<string, string>;
+  /** EnableIPv6 with its one IPv6 pool (the bridge driver takes one per family). */
+  ipv6?: Ipv6Pool;
   created: string;
   /** bridge, host and none: made by the daemon, never removed by users. */
   builtin: boolean;
+}
+
+/** The IPv6 side of a dual-stack network: on-link only (no IPv6 routing, NAT or published ports). */
+export interface Ipv6Pool {
+  subnet: string;
+  gateway: string;
+  ipRange: string;
+  auxAddresses: Record<string, string>;
 }
 
 export interface PublishedPort {
@@ -37,6 +49,8 @@ export interface Endpoint {
   ip: string;
   prefixLen: number;
   gateway: string;
+  /** On a dual-stack network: the container's IPv6 address, its prefix and the gateway's. */
+  ipv6?: { ip: string; prefixLen: number; gateway: string };
   mac: string;
   aliases: string[];
   publishes: PublishedPort[];
@@ -49,5 +63,17 @@ export interface EndpointRequest {
   networkId: string;
   aliases: string[];
   ipv4Address: string;
+  ipv6Address?: string;
+  /** Extra link-local addresses on the container's interface (IPAMConfig.LinkLocalIPs). */
+  linkLocalIps?: string[];
+  /**
+   * `container:alias` links of this endpoint: on user networks the alias
+   * resolves, for this container only, to the container's address there.
+   */
   links: string[];
+  macAddress?: string;
+  /** The endpoint's driver options, kept and shown as given. */
+  driverOpts?: Record<string, string>;
 }
+
+export type { NetworkEndpointSpec as EndpointSpec } from '../container/types.js';

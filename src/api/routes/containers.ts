@@ -1,6 +1,6 @@
 /** Container endpoints. Each handler parses the request and calls the backend. */
 import type { Readable } from 'node:stream';
-import { invalidParameter } from '../../errdefs/errdefs.js';
+import { invalidParameter, notFound } from '../../errdefs/errdefs.js';
 import type { RequestContext } from '../context.js';
 import type { Filters } from '../filters.js';
 import { hijack, type HijackedStream } from '../hijack.js';
@@ -292,11 +292,13 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       },
     },
     {
-      // A legacy link's own name, `<parent>/<alias>` (docker rm --link).
+      // A legacy link's name, /parent/alias: only link removal names a container so.
       method: 'DELETE',
-      pattern: '/containers/{id}/{alias}',
+      pattern: '/containers/{parent}/{alias}',
       handler: async (ctx) => {
-        await b.remove(`${id(ctx)}/${ctx.params['alias'] ?? ''}`, { force: ctx.bool('force'), volumes: ctx.bool('v'), link: ctx.bool('link') });
+        const name = `${ctx.param('parent')}/${ctx.param('alias')}`;
+        if (!ctx.bool('link')) throw notFound(`No such container: ${name}`);
+        await b.remove(name, { force: ctx.bool('force'), volumes: ctx.bool('v'), link: true });
         ctx.noContent();
       },
     },

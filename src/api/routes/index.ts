@@ -9,6 +9,7 @@ import { execRoutes, type ExecBackend } from './exec.js';
 import { imageRoutes, type ImageBackend } from './images.js';
 import { networkRoutes, type NetworkBackend } from './networks.js';
 import { registryRoutes, type RegistryBackend } from './registry.js';
+import { swarmRoutes } from './swarm.js';
 import { systemRoutes, type SystemBackend } from './system.js';
 import { volumeRoutes, type VolumeBackend } from './volumes.js';
 
@@ -33,5 +34,6 @@ export function apiRoutes(b: Backends): Route[] {
     ...eventRoutes(b.events),
     ...networkRoutes(b.networks),
     ...volumeRoutes(b.volumes),
+    ...swarmRoutes(),
   ];
 }

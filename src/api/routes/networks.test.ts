@@ -256,13 +256,22 @@ describe('POST /networks/create', () => {
       Internal: true,
       Attachable: true,
       EnableIPv6: true,
-      IPAM: { Driver: 'default', Config: [{ Subnet: '172.20.0.0/16', IPRange: '172.20.10.0/24', Gateway: '172.20.10.11' }], Options: { foo: 'bar' } },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '172.20.0.0/16', IPRange: '172.20.10.0/24', Gateway: '172.20.10.11' }], Options: {} },
       Options: { 'com.docker.network.bridge.name': 'br-x' },
       Labels: { 'com.example.some-label': 'some-value' },
     };
     const r = await call('POST', '/networks/create', body);
     assert.equal(r.status, 201, r.body);
     assert.deepEqual(backend.calls[0]!.args[0], body);
+  });
+
+  it('reads null fields as unset, as Go\'s decoder (docker-compose sends IPRange: null)', async () => {
+    const body = { Name: 'n', Driver: null, Labels: null, IPAM: { Driver: null, Config: [{ Subnet: '172.20.0.0/16', IPRange: null, Gateway: null, AuxiliaryAddresses: null }] } };
+    const r = await call('POST', '/networks/create', body);
+    assert.equal(r.status, 201, r.body);
+    const req = backend.calls[0]!.args[0] as NetworkCreateRequest;
+    assert.deepEqual(req.IPAM?.Config, [{ Subnet: '172.20.0.0/16' }]);
+    assert.equal(req.Driver, 'bridge');
   });
 
   const bad: [string, unknown, number, string][] = [
@@ -280,6 +289,12 @@ describe('POST /networks/create', () => {
     ['a body that is an array', [], 400, 'invalid request body: body must be of type object'],
     ['a predefined name', { Name: 'bridge' }, 403, 'operation is not permitted on predefined bridge network '],
     ['the host name', { Name: 'host' }, 403, 'operation is not permitted on predefined host network '],
+    ['a swarm Scope', { Name: 'x', Scope: 'swarm' }, 400, 'network Scope "swarm" needs swarm mode'],
+    ['an Ingress network', { Name: 'x', Ingress: true }, 400, 'an Ingress network needs swarm mode'],
+    ['a ConfigOnly network', { Name: 'x', ConfigOnly: true }, 400, 'configuration-only networks (ConfigOnly, ConfigFrom) are not supported'],
+    ['an IPv6-only network', { Name: 'x', EnableIPv4: false }, 400, 'EnableIPv4 false (an IPv6-only network) is not supported'],
+    ['another IPAM driver', { Name: 'x', IPAM: { Driver: 'dhcp' } }, 400, 'IPAM driver "dhcp" is not supported'],
+    ['IPAM options', { Name: 'x', IPAM: { Options: { foo: 'bar' } } }, 400, 'IPAM option foo is not supported'],
   ];
   for (const [what, body, status, message] of bad) {
     it(`rejects ${what} (${status})`, async () => {

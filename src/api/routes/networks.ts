@@ -182,6 +182,7 @@ function normalizeCreate(req: NetworkCreateRequest): NetworkCreateRequest {
   // moby's PredefinedNetworkError (its text ends with a space).
   if (isPredefinedNetwork(req.Name)) throw forbidden(`operation is not permitted on predefined ${req.Name} network `);
   const ipam = req.IPAM ?? {};
+  refuseUnsupported(req);
   return {
     ...req,
     Driver: req.Driver || 'bridge',
@@ -189,6 +190,17 @@ function normalizeCreate(req: NetworkCreateRequest): NetworkCreateRequest {
     Options: req.Options ?? {},
     Labels: req.Labels ?? {},
   };
+}
+
+/** Fields Docker acts on that berth cannot: refused by name rather than ignored. */
+function refuseUnsupported(req: NetworkCreateRequest): void {
+  if (req.Scope && req.Scope !== 'local') throw invalidParameter(`network Scope "${req.Scope}" needs swarm mode, which berth does not have: berth networks are local`);
+  if (req.Ingress) throw invalidParameter('an Ingress network needs swarm mode, which berth does not have');
+  if (req.ConfigOnly || req.ConfigFrom?.Network) throw invalidParameter('configuration-only networks (ConfigOnly, ConfigFrom) are not supported by berth');
+  if (req.EnableIPv4 === false) throw invalidParameter('EnableIPv4 false (an IPv6-only network) is not supported by berth: its bridge networks always have IPv4');
+  if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw invalidParameter(`IPAM driver "${req.IPAM.Driver}" is not supported by berth: only "default"`);
+  const opts = Object.keys(req.IPAM?.Options ?? {});
+  if (opts.length) throw invalidParameter(`IPAM option ${opts.join(', ')} is not supported by berth's default IPAM driver`);
 }
 
 export function networkRoutes(b: NetworkBackend): Route[] {

@@ -4,6 +4,7 @@ import type { Filters } from '../filters.js';
 import type { Route } from '../router.js';
 import type { Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse, VolumeUsageData } from '../types/volumes.js';
 import { bodySchema } from '../validate.js';
+import { NOT_SWARM_MANAGER } from './swarm.js';
 import { versionAtLeast } from '../version.js';
 
 /** One volume as the daemon knows it (volume/service.ts's Volume fits as is). */
@@ -33,7 +34,6 @@ export interface VolumeBackend {
   prune(filters: Filters): Promise<{ deleted: string[]; reclaimed: number }>;
 }
 
-const NO_SWARM = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 
 const stringMap = { type: ['object', 'null'], additionalProperties: { type: 'string' } };
 const CREATE = bodySchema<VolumeCreateRequest>({
@@ -84,7 +84,7 @@ export function volumeRoutes(b: VolumeBackend): Route[] {
       body: 'json',
       handler: async (ctx) => {
         const req = await ctx.jsonBody(CREATE, {});
-        if (req.ClusterVolumeSpec !== undefined && req.ClusterVolumeSpec !== null && versionAtLeast(ctx.version, '1.42')) throw unavailable(NO_SWARM);
+        if (req.ClusterVolumeSpec !== undefined && req.ClusterVolumeSpec !== null && versionAtLeast(ctx.version, '1.42')) throw unavailable(NOT_SWARM_MANAGER);
         const v = await b.create({
           ...(req.Name ? { name: req.Name } : {}),
           ...(req.Driver ? { driver: req.Driver } : {}),

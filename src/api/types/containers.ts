@@ -154,6 +154,8 @@ export interface EndpointSettings {
   GlobalIPv6PrefixLen?: number;
   DriverOpts?: Record<string, string> | null;
   DNSNames?: string[] | null;
+  /** API 1.48: which network gives the default route (refused unless 0). */
+  GwPriority?: number;
 }
 
 export interface NetworkingConfig {
