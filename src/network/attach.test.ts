@@ -33,8 +33,9 @@ function container(id: string, over: Partial<ContainerNetInfo> = {}): ContainerN
   return { id, name: id, hostname: id, networkMode: 'bridge', aliases: [], ipv4Address: '', macAddress: '', exposedPorts: [], portBindings: {}, publishAllPorts: false, links: [], dns: [], ...over };
 }
 
-const vethsMade = () => host.calls.filter((c) => c.startsWith('net.ipBatch link add veth')).map((c) => /link add (veth\w+)/.exec(c)![1]!);
-const vethsDeleted = () => host.calls.filter((c) => /^net\.ipBatch link del veth/.test(c)).flatMap((c) => [...c.matchAll(/link del (veth\w+)/g)].map((m) => m[1]!));
+const vethsTried = () => host.calls.filter((c) => c.startsWith('net.connectVeth ')).map((c) => /veth (veth\w+)/.exec(c)![1]!);
+const vethsDeleted = () => host.calls.filter((c) => c.startsWith('net.deleteLinks ')).flatMap((c) => c.split(' ').slice(1));
+const vethsLeft = () => [...host.links.keys()].filter((n) => n.startsWith('veth'));
 
 describe('attach', () => {
   it('makes a veth on the bridge, addresses the container inside its namespace, and publishes its ports', async () => {
@@ -43,9 +44,9 @@ describe('attach', () => {
     const [ep] = await net.attach(c, 4242);
     assert.equal(ep!.ip, '10.99.0.2');
     assert.deepEqual(ep!.publishes.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`), ['127.0.0.1:8080->80/tcp']);
-    const [veth] = vethsMade();
-    assert.ok(host.calls.some((x) => x.startsWith(`net.ipBatch link add ${veth} type veth peer name eth0`) && x.includes('netns 4242') && x.includes('master bfake0')));
-    assert.ok(host.calls.includes('net.ipBatchInNetns 4242 addr add 10.99.0.2/24 dev eth0; link set eth0 up; route add default via 10.99.0.1 dev eth0'));
+    const [veth] = vethsTried();
+    assert.ok(host.calls.includes(`net.connectVeth netns 4242 eth0 ${ep!.mac} 10.99.0.2/24 via 10.99.0.1 veth ${veth} master bfake0`), host.calls.join('\n'));
+    assert.deepEqual(host.calls.filter((x) => /^net\.ipBatch|^processes\.run/.test(x)), [], 'a start spawned ip');
     assert.ok(host.calls.some((x) => x.startsWith('net.nftApply')), 'the firewall was not updated for the published port');
     await net.detach('c1');
     assert.deepEqual(vethsDeleted(), [veth]);
@@ -57,12 +58,13 @@ describe('attach', () => {
     const c = container('c2');
     await net.register(c);
     await net.connect(c, user.id, { aliases: [], ipv4Address: '', links: [] });
-    host.failOn('net.ipBatchInNetns 77 addr add 10.98.', new Error('RTNETLINK answers: File exists'));
+    host.failOn('net.connectVeth netns 77 eth1 ', new Error('netlink: add 10.98.0.2/24 to eth1: File exists (EEXIST)'));
     await assert.rejects(net.attach(c, 77), /File exists/);
     assert.deepEqual(net.endpoints('c2'), []);
-    const made = vethsMade();
-    assert.equal(made.length, 2);
-    assert.deepEqual(vethsDeleted().sort(), made.sort(), 'a veth was left on the host');
+    const tried = vethsTried();
+    assert.equal(tried.length, 2);
+    assert.deepEqual(vethsDeleted(), [tried[0]], 'the first endpoint\'s veth was not deleted');
+    assert.deepEqual(vethsLeft(), [], 'a veth was left on the host');
     // The addresses went back to the pools: the next container gets the same ones.
     const again = container('c3');
     await net.register(again);
@@ -77,7 +79,8 @@ describe('attach', () => {
     await net.register(c);
     await assert.rejects(net.attach(c, 99), (e) => isKind(e, 'Conflict'));
     assert.deepEqual(net.endpoints('c4'), []);
-    assert.deepEqual(vethsDeleted(), vethsMade());
+    assert.deepEqual(vethsLeft(), []);
+    assert.deepEqual(vethsDeleted(), vethsTried());
     const other = container('c5');
     await net.register(other);
     assert.equal((await net.attach(other, 100))[0]!.ip, '10.99.0.2', 'the address of the failed attach was not released');

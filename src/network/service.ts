@@ -472,18 +472,10 @@ export class NetworkService {
     const veth = `veth${randomBytes(4).toString('hex').slice(0, 7)}`;
     const ep: Endpoint = { containerId: c.id, networkId: n.id, id: newId(), ifname, veth, ip, prefixLen, gateway: n.gateway, mac, aliases: r.aliases, publishes: [], ...(c.dns.length ? { dns: c.dns } : {}) };
     try {
-      await this.host.net.ipBatch([
-        `link add ${veth} type veth peer name ${ifname} address ${mac} netns ${pid}`,
-        `link set ${veth} master ${n.bridge}`,
-        `link set dev ${veth} type bridge_slave hairpin on`,
-        `link set ${veth} up`,
-      ]);
-      const inside = [`addr add ${ip}/${prefixLen} dev ${ifname}`, `link set ${ifname} up`];
-      if (primary && !n.internal) inside.push(`route add default via ${n.gateway} dev ${ifname}`);
-      await this.host.net.ipBatchInNetns(pid, inside);
+      await this.host.net.connectVeth({ hostName: veth, bridge: n.bridge, pid, ifname, mac, address: ip, prefixLen, ...(primary && !n.internal ? { gateway: n.gateway } : {}) });
     } catch (e) {
       this.ipam.releaseAddress(n.id, ip);
-      if (this.host.net.linkExists(veth)) await this.host.net.ipBatch([`link del ${veth}`]).catch(() => {});
+      if (this.host.net.linkExists(veth)) await this.host.net.deleteLinks([veth]).catch(() => {});
       throw e;
     }
     return ep;
@@ -532,7 +524,7 @@ export class NetworkService {
 
   private async deleteVeths(eps: Endpoint[]): Promise<void> {
     const left = eps.filter((e) => this.host.net.linkExists(e.veth));
-    if (left.length) await this.host.net.ipBatch(left.map((e) => `link del ${e.veth}`)).catch(() => {});
+    if (left.length) await this.host.net.deleteLinks(left.map((e) => e.veth)).catch(() => {});
   }
 
   /** `network connect` of a running or stopped container. */

@@ -6,7 +6,7 @@
  * network attach and volumes, which then run without root, runc or a kernel.
  *
  * Facets follow what the host offers: mounts, processes, cgroups, the
- * network stack (ip, nftables, iptables, sysctls, port probes, resolvers),
+ * network stack (ip, netlink, nftables, iptables, sysctls, port probes, resolvers),
  * files (those of a container's root, resolved inside it; bounded reads;
  * the runtime's and monitor's own state files), and facts about the host.
  *
@@ -19,7 +19,8 @@ import { cgroupFrozen, cgroupUsage, netDevOf, removeCgroupDirs, systemCpuNs, typ
 import { closeFd, mkdirInRoot, openDir, readBounded, readInRoot, withFd, type RootFile } from './dirfd.js';
 import { run, spawnWithSyncPipes, type RunOptions, type RunResult, type SyncPipeChild } from './exec.js';
 import { capabilityBoundingMask } from './facts.js';
-import { hostRoutes, ipBatch, ipBatchInNetns, linkExists, linkInfo, type LinkInfo, type NetnsOption } from './ip.js';
+import { hostRoutes, ipBatch, linkExists, linkInfo, type LinkInfo, type NetnsOption } from './ip.js';
+import { connectVeth, deleteLinks, type VethSpec } from './netlink.js';
 import { mountAll, unmount, type MountSpec } from './mount.js';
 import { mountAt, mountsUnder, readMounts, type MountEntry } from './mountinfo.js';
 import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable, type IptablesBackend } from './nft.js';
@@ -62,7 +63,10 @@ export interface HostCgroups {
 
 export interface HostNet {
   ipBatch(lines: readonly string[], opts?: NetnsOption): Promise<void>;
-  ipBatchInNetns(pid: number, lines: readonly string[]): Promise<void>;
+  /** A container's veth: made, on its bridge, its peer addressed and routed in the namespace of a process (netlink; nothing left on failure). */
+  connectVeth(spec: VethSpec): Promise<void>;
+  /** Deletes interfaces of the host's namespace; absent ones are not an error. */
+  deleteLinks(names: readonly string[]): Promise<void>;
   hostRoutes(): string[];
   linkExists(name: string): boolean;
   linkInfo(name: string): LinkInfo | undefined;
@@ -134,7 +138,8 @@ export function realHost(): Host {
     },
     net: {
       ipBatch,
-      ipBatchInNetns,
+      connectVeth,
+      deleteLinks,
       hostRoutes,
       linkExists,
       linkInfo,

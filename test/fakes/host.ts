@@ -102,7 +102,15 @@ export class FakeHost implements Host {
       this.record(`net.ipBatch${opts?.netns ? ` netns=${opts.netns}` : ''} ${lines.join('; ')}`);
       if (!opts?.netns) for (const line of lines) this.applyLink(line);
     },
-    ipBatchInNetns: async (pid, lines) => this.record(`net.ipBatchInNetns ${pid} ${lines.join('; ')}`),
+    // As the real one, a failing connectVeth leaves no veth: recorded (and failed, when scripted) before the link exists.
+    connectVeth: async (s) => {
+      this.record(`net.connectVeth netns ${s.pid} ${s.ifname} ${s.mac} ${s.address}/${s.prefixLen}${s.gateway ? ` via ${s.gateway}` : ''} veth ${s.hostName} master ${s.bridge}`);
+      this.links.set(s.hostName, { bridge: false, alias: '', ipv4: [] });
+    },
+    deleteLinks: async (names) => {
+      this.record(`net.deleteLinks ${names.join(' ')}`);
+      for (const n of names) this.links.delete(n);
+    },
     hostRoutes: () => [],
     linkExists: (name) => this.links.has(name),
     linkInfo: (name) => this.links.get(name),
