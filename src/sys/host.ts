@@ -25,7 +25,7 @@ import { mountAll, unmount, type MountSpec } from './mount.js';
 import { mountAt, mountsUnder, readMounts, type MountEntry } from './mountinfo.js';
 import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable, type IptablesBackend } from './nft.js';
 import { portFree, resolvConfText } from './ports.js';
-import { writeFifo } from './fifo.js';
+import { readFifo, writeFifo } from './fifo.js';
 import { processAlive, signalProcess } from './proc.js';
 import { ensureSysctl, readSysctl, writeSysctl } from './sysctl.js';
 
@@ -97,6 +97,8 @@ export interface HostFiles {
   removeTree(path: string): Promise<void>;
   /** Writes to a fifo someone reads (the monitor's control fifo), without blocking when nobody does. */
   writeFifo(path: string, data: string): Promise<void>;
+  /** Reads what a process writes into a fifo, never blocking; undefined when `writerAlive()` turned false before it wrote. */
+  readFifo(path: string, writerAlive: () => boolean): Promise<Buffer | undefined>;
 }
 
 export interface HostFacts {
@@ -175,6 +177,7 @@ export function realHost(): Host {
       },
       removeTree: (path) => fs.rm(path, { recursive: true, force: true }),
       writeFifo,
+      readFifo,
     },
     facts: { capabilityBoundingMask },
   };

@@ -147,6 +147,13 @@ export class FakeHost implements Host {
       for (const p of [...this.files_.keys()]) if (p === path || p.startsWith(`${path}/`)) this.files_.delete(p);
     },
     writeFifo: async (path, data) => this.record(`files.writeFifo ${path} ${data.trim()}`),
+    // A fifo is a file in files_ holding what its writer writes; empty = a writer that never writes (then as long as it lives).
+    readFifo: async (path, writerAlive) => {
+      this.record(`files.readFifo ${path}`);
+      const f = this.files_.get(path);
+      if (typeof f === 'string' && f) return Buffer.from(f);
+      return writerAlive() ? new Promise<never>(() => {}) : undefined;
+    },
   };
 
   /** What `ip` would do to the host's links: made, deleted, aliased. */
