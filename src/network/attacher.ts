@@ -103,7 +103,7 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
       // namespace: its addresses, and its network's DNS server (the host's resolvers cannot see its names).
       const short = joined.id.slice(0, 12);
       const [hosts, resolv] = await Promise.all([readEtcFile(this.host, this.paths.hosts(joined.id), `/etc/hosts of container ${short}`), readEtcFile(this.host, this.paths.resolvConf(joined.id), `/etc/resolv.conf of container ${short}`)]);
-      await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv }, { inPlace: true });
+      await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv });
       return;
     }
     const entries: HostsEntry[] = [];
@@ -133,7 +133,6 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
           keepLoopback: s.networkMode === 'host',
         }),
       },
-      { inPlace: true },
     );
   }
 
