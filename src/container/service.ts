@@ -190,7 +190,7 @@ export class ContainerService {
       await this.d.network.register(rec);
       await this.d.mounts.resolve(rec, (r, fn) => this.files.withRootfs(r, fn));
       delete rec.incomplete;
-      await store.save(rec);
+      await Promise.all([store.save(rec), this.d.network.flush()]);
     } catch (e) {
       await this.discard(rec);
       throw e;
@@ -289,7 +289,7 @@ export class ContainerService {
       await this.d.runtime.start(rec.id);
       span();
       span = log.span('start.save');
-      await this.d.store.save(rec);
+      await Promise.all([this.d.store.save(rec), this.d.network.flush()]);
       span();
       this.d.health.start(rec);
       this.d.emit(rec, 'start');

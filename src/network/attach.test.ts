@@ -6,7 +6,7 @@
  * left, the firewall without the container's rules.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
@@ -21,10 +21,12 @@ let seq = 0;
 
 let host: FakeHost;
 let net: NetworkService;
+let root: string;
 
 beforeEach(async () => {
   host = new FakeHost();
-  net = await NetworkService.open({ root: join(base, `r${seq++}`), bridgeName: 'bfake0', bridgeSubnet: '10.99.0.0/24', table: 'berth_bfake0', forwardChain: 'BERTH-FWD-bfake0', owner: 'test' }, silentLogger, host);
+  root = join(base, `r${seq++}`);
+  net = await NetworkService.open({ root, bridgeName: 'bfake0', bridgeSubnet: '10.99.0.0/24', table: 'berth_bfake0', forwardChain: 'BERTH-FWD-bfake0', owner: 'test' }, silentLogger, host);
   await net.start();
   host.calls.length = 0;
 });
@@ -90,5 +92,25 @@ describe('attach', () => {
     host.links.set('foreign0', { bridge: false, alias: '', ipv4: [] });
     await assert.rejects(net.create({ name: 'taken', options: { 'com.docker.network.bridge.name': 'foreign0' } }), (e) => isKind(e, 'Conflict'));
     assert.ok(!host.calls.some((x) => x.includes('foreign0') && !x.startsWith('net.linkInfo')), `the foreign interface was touched: ${host.calls.join('\n')}`);
+  });
+
+  it('writes its state behind attach and detach: flush() resolves once it is on disk; a failed write does not stop the next', async () => {
+    const statePath = join(root, 'network', 'state.json');
+    const onDisk = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { endpoints: { containerId: string }[] }).endpoints.map((e) => e.containerId);
+    const c = container('w1');
+    await net.register(c);
+    await net.attach(c, 500);
+    await net.flush();
+    assert.deepEqual(onDisk(), ['w1']);
+    // A write that cannot happen (its directory is gone) fails flush(); the next change is written again.
+    renameSync(join(root, 'network'), join(root, 'network.away'));
+    await net.detach('w1');
+    await assert.rejects(net.flush());
+    renameSync(join(root, 'network.away'), join(root, 'network'));
+    const d = container('w2');
+    await net.register(d);
+    await net.attach(d, 501);
+    await net.flush();
+    assert.deepEqual(onDisk(), ['w2']);
   });
 });

@@ -9,7 +9,8 @@
  *   → attach (at each start, after the runtime created the process and
  *     before it runs: its network namespace exists; veths, addresses,
  *     published ports, /etc files)
- *   → detach (at each exit) … → unregister (at remove).
+ *   → detach (at each exit) … → unregister (at remove);
+ *   flush() once a change must survive a crash (their state is written behind).
  * linkEnv() gives the legacy --link variables at each start.
  *
  * Error contract: register and attach throw EngineError — InvalidParameter
@@ -31,6 +32,8 @@ export interface NetworkAttacher {
   attach(rec: ContainerRecord, pid: number): Promise<void>;
   detach(rec: ContainerRecord): Promise<void>;
   unregister(rec: ContainerRecord): Promise<void>;
+  /** Resolves once what register/attach/detach/unregister changed is on disk (they write behind). */
+  flush(): Promise<void>;
   /** The legacy link variables: ALIAS_NAME, ALIAS_PORT_80_TCP…, ALIAS_ENV_X. */
   linkEnv(rec: ContainerRecord): string[];
 }
@@ -83,6 +86,10 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
 
   async unregister(rec: ContainerRecord): Promise<void> {
     await this.net.unregister(rec.id);
+  }
+
+  flush(): Promise<void> {
+    return this.net.flush();
   }
 
   /** Connects the created container and writes its /etc files with its addresses. */

@@ -12,6 +12,14 @@
  * servers and, when no container uses them any more, removes bridges and the
  * table.
  *
+ * State (networks, container attachments, endpoints, IPAM) is written to
+ * disk behind the changes, one synced write at a time: register, unregister,
+ * attach and detach do not wait for it (each write is ~15 ms of fsync on a
+ * busy disk, four per `run --rm`); flush() resolves once everything changed
+ * so far is on disk, and the container lifecycle waits for it where a crash
+ * must not lose the change (before create and start answer). Network
+ * create/remove/connect/disconnect wait for their write.
+ *
  * Errors: NotFound "network x not found"; Conflict for names in use, networks
  * with active endpoints, taken host ports (nothing is left half-configured:
  * addresses and rules of a failed attach are released).
@@ -97,7 +105,9 @@ export class NetworkService {
   private state: State;
   private readonly ipam: Ipam;
   private readonly dns = new Map<string, DnsServer>();
-  private saving: Promise<void> = Promise.resolve();
+  /** The state write in progress (or the last one), and the one queued behind it. */
+  private writing: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | undefined;
   private readonly path: string;
   /** The alias that marks the bridges this daemon made. */
   private readonly marker: string;
@@ -132,11 +142,32 @@ export class NetworkService {
     this.names = fn;
   }
 
+  /**
+   * Writes the state (atomically, synced) behind the changes: one write at a
+   * time, each of the state as it is when the write begins, so changes made
+   * during a write share the next one. Resolves once a write begun after
+   * this call is on disk.
+   */
   private save(): Promise<void> {
-    this.state.ipam = this.ipam.toJSON();
-    const snapshot = JSON.parse(JSON.stringify(this.state)) as State;
-    this.saving = this.saving.then(() => writeJsonAtomic(this.path, snapshot));
-    return this.saving;
+    this.queued ??= this.writing
+      .catch(() => {})
+      .then(() => {
+        this.queued = undefined;
+        this.state.ipam = this.ipam.toJSON();
+        this.writing = writeJsonAtomic(this.path, JSON.parse(JSON.stringify(this.state)) as State);
+        return this.writing;
+      });
+    return this.queued;
+  }
+
+  /** A save nobody waits for (its failure is logged); flush() still waits for it. */
+  private saveBehind(): void {
+    this.save().catch((e: unknown) => this.log.error('cannot write the network state', { path: this.path, err: messageOf(e) }));
+  }
+
+  /** Resolves when every change made so far is on disk (rejects when that write failed). */
+  flush(): Promise<void> {
+    return this.queued ?? this.writing;
   }
 
   // --- networks ---------------------------------------------------------------
@@ -411,13 +442,13 @@ export class NetworkService {
     if (c.ipv4Address && !parseCidr(n.subnet).contains(c.ipv4Address)) throw invalidParameter(`no configured subnet or ip-range contain the IP address ${c.ipv4Address}`);
     if (c.aliases.length && n.builtin) throw invalidParameter('network-scoped alias is supported only for containers in user defined networks');
     this.state.attachments[c.id] = [{ networkId: n.id, aliases: c.aliases, ipv4Address: c.ipv4Address, links: c.links }];
-    await this.save();
+    this.saveBehind();
   }
 
   async unregister(containerId: string): Promise<void> {
     if (!(containerId in this.state.attachments)) return;
     delete this.state.attachments[containerId];
-    await this.save();
+    this.saveBehind();
   }
 
   endpoints(containerId: string): Endpoint[] {
@@ -450,7 +481,7 @@ export class NetworkService {
       }
       this.state.endpoints.push(...made);
       if (publishes.length) await this.applyFirewall();
-      await this.save();
+      this.saveBehind();
       return made;
     } catch (e) {
       this.state.endpoints = this.state.endpoints.filter((x) => !made.includes(x));
@@ -518,7 +549,8 @@ export class NetworkService {
     for (const e of eps) this.ipam.releaseAddress(e.networkId, e.ip);
     if (eps.some((e) => e.publishes.length)) await this.applyFirewall();
     await this.deleteVeths(eps);
-    await this.save();
+    // Not waited for: after a crash, reconcile() drops the endpoints of containers that do not run.
+    this.saveBehind();
   }
 
   private async deleteVeths(eps: Endpoint[]): Promise<void> {
@@ -588,6 +620,7 @@ export class NetworkService {
   async close(): Promise<void> {
     for (const d of this.dns.values()) d.close();
     this.dns.clear();
+    await this.flush().catch(() => {}); // a failed write was logged when it failed
     if (this.state.endpoints.length > 0) return;
     await this.host.net.nftDeleteTable('ip', this.cfg.table);
     for (const backend of ['nft', 'legacy'] as const) {
