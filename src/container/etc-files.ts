@@ -5,7 +5,6 @@
 import { promises as fs } from 'node:fs';
 import { invalidParameter } from '../errdefs/errdefs.js';
 import type { Host } from '../sys/host.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface HostsEntry {
   ip: string;
@@ -47,19 +46,14 @@ export function resolvConf(opts: { hostResolvConf: string; dns: string[]; dnsSea
 }
 
 /**
- * Writes the files. Once the runtime has bind-mounted them into a created
- * container, they must be rewritten in place (`inPlace`): a rename would
- * leave the container with the old inode.
+ * Writes the files, in place: once the runtime has bind-mounted them into a
+ * created container, a rename would leave the container with the old inode.
+ * Not synced to disk: they are derived from the container's record and
+ * rewritten at every start (NetworkAttacher.attach), so a crash costs
+ * nothing, while three fsyncs cost ~40 ms of every create on this host's disk.
  */
-export async function writeEtcFiles(
-  paths: { hostname: string; hosts: string; resolvConf: string },
-  content: { hostname: string; hosts: string; resolvConf: string },
-  opts: { inPlace?: boolean } = {},
-): Promise<void> {
-  const write = opts.inPlace ? (p: string, d: string) => fs.writeFile(p, d) : writeFileAtomic;
-  await write(paths.hostname, content.hostname + '\n');
-  await write(paths.hosts, content.hosts);
-  await write(paths.resolvConf, content.resolvConf);
+export async function writeEtcFiles(paths: { hostname: string; hosts: string; resolvConf: string }, content: { hostname: string; hosts: string; resolvConf: string }): Promise<void> {
+  await Promise.all([fs.writeFile(paths.hostname, content.hostname + '\n'), fs.writeFile(paths.hosts, content.hosts), fs.writeFile(paths.resolvConf, content.resolvConf)]);
 }
 
 /** A container can write its bind-mounted /etc files: copies of them are refused past this size. */

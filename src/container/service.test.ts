@@ -175,7 +175,9 @@ describe('exits, stop, kill', () => {
     await w.svc.start(rec.id);
     w.journal.entries.length = 0;
     w.monitor.exits.exit(rec.id, 3);
-    await eventually('the exit to be recorded', () => rec.state.status === 'exited');
+    // The die event comes last, once the exit is saved and everything released.
+    await eventually('the exit to be handled', () => w.journal.of(rec.id).includes('event die C'));
+    assert.equal(rec.state.status, 'exited');
     assert.equal(rec.state.exitCode, 3);
     // The record says exited first; the releases follow, and the die event comes last.
     await eventually('the die event', () => w.journal.of(rec.id).includes('event die C'));
@@ -211,6 +213,34 @@ describe('exits, stop, kill', () => {
     await w.svc.start(rec.id);
     w.runtime.containers.get(rec.id)!.pid = -1; // the runtime now answers "not running"
     await w.svc.kill(rec.id, 'SIGUSR1');
+  });
+});
+
+describe('auto-remove (run --rm)', () => {
+  it('goes from running to removing on disk without an exited write in between; the removal consumes the exit', async () => {
+    const rec = await w.svc.create(spec({ HostConfig: { AutoRemove: true } }), { name: 'rm' });
+    await w.svc.start(rec.id);
+    const written: string[] = [];
+    const save = w.store.save.bind(w.store);
+    w.store.save = async (r) => {
+      if (r.id === rec.id) written.push(r.state.status);
+      await save(r);
+    };
+    const removed = w.svc.wait(rec.id, 'removed').ready;
+    w.monitor.exits.exit(rec.id, 5);
+    assert.equal((await removed).StatusCode, 5);
+    assert.deepEqual(written, ['removing']);
+    assert.equal(w.store.get(rec.id), undefined);
+    assert.equal(w.monitor.exits.read(rec.id), undefined, 'the exit was not consumed');
+  });
+
+  it('a daemon that stops between the exit and the removal removes the container at its next start', async () => {
+    const rec = await w.svc.create(spec({ HostConfig: { AutoRemove: true } }), { name: 'rm2' });
+    await w.svc.start(rec.id);
+    w.svc.close();
+    w.monitor.exits.exit(rec.id, 3); // the exit file is there; the record still says running
+    const w2 = await w.restart();
+    assert.equal(w2.store.get(rec.id), undefined);
   });
 });
 

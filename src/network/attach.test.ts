@@ -6,7 +6,7 @@
  * left, the firewall without the container's rules.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
@@ -21,10 +21,12 @@ let seq = 0;
 
 let host: FakeHost;
 let net: NetworkService;
+let root: string;
 
 beforeEach(async () => {
   host = new FakeHost();
-  net = await NetworkService.open({ root: join(base, `r${seq++}`), bridgeName: 'bfake0', bridgeSubnet: '10.99.0.0/24', table: 'berth_bfake0', forwardChain: 'BERTH-FWD-bfake0', owner: 'test' }, silentLogger, host);
+  root = join(base, `r${seq++}`);
+  net = await NetworkService.open({ root, bridgeName: 'bfake0', bridgeSubnet: '10.99.0.0/24', table: 'berth_bfake0', forwardChain: 'BERTH-FWD-bfake0', owner: 'test' }, silentLogger, host);
   await net.start();
   host.calls.length = 0;
 });
@@ -33,8 +35,9 @@ function container(id: string, over: Partial<ContainerNetInfo> = {}): ContainerN
   return { id, name: id, hostname: id, networkMode: 'bridge', aliases: [], ipv4Address: '', macAddress: '', exposedPorts: [], portBindings: {}, publishAllPorts: false, links: [], dns: [], ...over };
 }
 
-const vethsMade = () => host.calls.filter((c) => c.startsWith('net.ipBatch link add veth')).map((c) => /link add (veth\w+)/.exec(c)![1]!);
-const vethsDeleted = () => host.calls.filter((c) => /^net\.ipBatch link del veth/.test(c)).flatMap((c) => [...c.matchAll(/link del (veth\w+)/g)].map((m) => m[1]!));
+const vethsTried = () => host.calls.filter((c) => c.startsWith('net.connectVeth ')).map((c) => /veth (veth\w+)/.exec(c)![1]!);
+const vethsDeleted = () => host.calls.filter((c) => c.startsWith('net.deleteLinks ')).flatMap((c) => c.split(' ').slice(1));
+const vethsLeft = () => [...host.links.keys()].filter((n) => n.startsWith('veth'));
 
 describe('attach', () => {
   it('makes a veth on the bridge, addresses the container inside its namespace, and publishes its ports', async () => {
@@ -43,9 +46,9 @@ describe('attach', () => {
     const [ep] = await net.attach(c, 4242);
     assert.equal(ep!.ip, '10.99.0.2');
     assert.deepEqual(ep!.publishes.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`), ['127.0.0.1:8080->80/tcp']);
-    const [veth] = vethsMade();
-    assert.ok(host.calls.some((x) => x.startsWith(`net.ipBatch link add ${veth} type veth peer name eth0`) && x.includes('netns 4242') && x.includes('master bfake0')));
-    assert.ok(host.calls.includes('net.ipBatchInNetns 4242 addr add 10.99.0.2/24 dev eth0; link set eth0 up; route add default via 10.99.0.1 dev eth0'));
+    const [veth] = vethsTried();
+    assert.ok(host.calls.includes(`net.connectVeth netns 4242 eth0 ${ep!.mac} 10.99.0.2/24 via 10.99.0.1 veth ${veth} master bfake0`), host.calls.join('\n'));
+    assert.deepEqual(host.calls.filter((x) => /^net\.ipBatch|^processes\.run/.test(x)), [], 'a start spawned ip');
     assert.ok(host.calls.some((x) => x.startsWith('net.nftApply')), 'the firewall was not updated for the published port');
     await net.detach('c1');
     assert.deepEqual(vethsDeleted(), [veth]);
@@ -57,12 +60,13 @@ describe('attach', () => {
     const c = container('c2');
     await net.register(c);
     await net.connect(c, user.id, { aliases: [], ipv4Address: '', links: [] });
-    host.failOn('net.ipBatchInNetns 77 addr add 10.98.', new Error('RTNETLINK answers: File exists'));
+    host.failOn('net.connectVeth netns 77 eth1 ', new Error('netlink: add 10.98.0.2/24 to eth1: File exists (EEXIST)'));
     await assert.rejects(net.attach(c, 77), /File exists/);
     assert.deepEqual(net.endpoints('c2'), []);
-    const made = vethsMade();
-    assert.equal(made.length, 2);
-    assert.deepEqual(vethsDeleted().sort(), made.sort(), 'a veth was left on the host');
+    const tried = vethsTried();
+    assert.equal(tried.length, 2);
+    assert.deepEqual(vethsDeleted(), [tried[0]], 'the first endpoint\'s veth was not deleted');
+    assert.deepEqual(vethsLeft(), [], 'a veth was left on the host');
     // The addresses went back to the pools: the next container gets the same ones.
     const again = container('c3');
     await net.register(again);
@@ -77,7 +81,8 @@ describe('attach', () => {
     await net.register(c);
     await assert.rejects(net.attach(c, 99), (e) => isKind(e, 'Conflict'));
     assert.deepEqual(net.endpoints('c4'), []);
-    assert.deepEqual(vethsDeleted(), vethsMade());
+    assert.deepEqual(vethsLeft(), []);
+    assert.deepEqual(vethsDeleted(), vethsTried());
     const other = container('c5');
     await net.register(other);
     assert.equal((await net.attach(other, 100))[0]!.ip, '10.99.0.2', 'the address of the failed attach was not released');
@@ -87,6 +92,26 @@ describe('attach', () => {
     host.links.set('foreign0', { bridge: false, alias: '', ipv4: [] });
     await assert.rejects(net.create({ name: 'taken', options: { 'com.docker.network.bridge.name': 'foreign0' } }), (e) => isKind(e, 'Conflict'));
     assert.ok(!host.calls.some((x) => x.includes('foreign0') && !x.startsWith('net.linkInfo')), `the foreign interface was touched: ${host.calls.join('\n')}`);
+  });
+
+  it('writes its state behind attach and detach: flush() resolves once it is on disk; a failed write does not stop the next', async () => {
+    const statePath = join(root, 'network', 'state.json');
+    const onDisk = () => (JSON.parse(readFileSync(statePath, 'utf8')) as { endpoints: { containerId: string }[] }).endpoints.map((e) => e.containerId);
+    const c = container('w1');
+    await net.register(c);
+    await net.attach(c, 500);
+    await net.flush();
+    assert.deepEqual(onDisk(), ['w1']);
+    // A write that cannot happen (its directory is gone) fails flush(); the next change is written again.
+    renameSync(join(root, 'network'), join(root, 'network.away'));
+    await net.detach('w1');
+    await assert.rejects(net.flush());
+    renameSync(join(root, 'network.away'), join(root, 'network'));
+    const d = container('w2');
+    await net.register(d);
+    await net.attach(d, 501);
+    await net.flush();
+    assert.deepEqual(onDisk(), ['w2']);
   });
 });
 
@@ -113,7 +138,8 @@ describe('create and attach: IPAM, dual stack, several networks, events', () => 
     const [ep] = await net.attach(c, 11);
     assert.deepEqual(ep!.ipv6, { ip: 'fd00:92::10', prefixLen: 64, gateway: 'fd00:92::ffff' });
     assert.ok(
-      host.calls.includes('net.ipBatchInNetns 11 addr add 10.92.0.2/24 dev eth0; addr add 169.254.8.8/16 dev eth0; addr add fd00:92::10/64 dev eth0 nodad; link set eth0 up; route add default via 10.92.0.1 dev eth0; route add default via fd00:92::ffff dev eth0'),
+      host.calls.some((x) => x.startsWith('net.connectVeth netns 11 eth0 ') && x.includes(' 10.92.0.2/24 via 10.92.0.1 ')) &&
+        host.calls.includes('net.ipBatchInNetns 11 addr add 169.254.8.8/16 dev eth0; addr add fd00:92::10/64 dev eth0 nodad; route add default via fd00:92::ffff dev eth0'),
       host.calls.join('\n'),
     );
     await net.detach('c6');
@@ -132,7 +158,8 @@ describe('create and attach: IPAM, dual stack, several networks, events', () => 
     await svc.register(c);
     const eps = await svc.attach(c, 13);
     assert.deepEqual(eps.map((e) => `${e.ifname} ${e.ip} ${e.aliases.join()}`), ['eth0 10.90.0.9 a-alias', 'eth1 10.89.0.9 b-alias']);
-    assert.ok(host.calls.includes('net.ipBatchInNetns 13 addr add 10.89.0.9/24 dev eth1; link set eth1 up'), host.calls.join('\n'));
+    // The second network gives no default route.
+    assert.ok(host.calls.some((x) => x.startsWith('net.connectVeth netns 13 eth1 ') && x.includes(' 10.89.0.9/24 veth ')), host.calls.join('\n'));
     await svc.detach('cm');
     await svc.remove('b', () => []);
     assert.deepEqual(events, ['create a', 'create b', 'connect a cm', 'connect b cm', 'disconnect a cm', 'disconnect b cm', 'destroy b']);

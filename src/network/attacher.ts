@@ -9,7 +9,8 @@
  *   → attach (at each start, after the runtime created the process and
  *     before it runs: its network namespace exists; veths, addresses,
  *     published ports, /etc files)
- *   → detach (at each exit) … → unregister (at remove).
+ *   → detach (at each exit) … → unregister (at remove);
+ *   flush() once a change must survive a crash (their state is written behind).
  * linkEnv() gives the legacy --link variables at each start.
  *
  * Error contract: register and attach throw EngineError — InvalidParameter
@@ -31,6 +32,8 @@ export interface NetworkAttacher {
   attach(rec: ContainerRecord, pid: number): Promise<void>;
   detach(rec: ContainerRecord): Promise<void>;
   unregister(rec: ContainerRecord): Promise<void>;
+  /** Resolves once what register/attach/detach/unregister changed is on disk (they write behind). */
+  flush(): Promise<void>;
   /** The legacy link variables: ALIAS_NAME, ALIAS_PORT_80_TCP…, ALIAS_ENV_X. */
   linkEnv(rec: ContainerRecord): string[];
 }
@@ -98,6 +101,10 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
     await this.net.unregister(rec.id);
   }
 
+  flush(): Promise<void> {
+    return this.net.flush();
+  }
+
   /** Connects the created container and writes its /etc files with its addresses. */
   async attach(rec: ContainerRecord, pid: number): Promise<void> {
     for (const { target } of this.links(rec)) {
@@ -116,7 +123,7 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
       // namespace: its addresses, and its network's DNS server (the host's resolvers cannot see its names).
       const short = joined.id.slice(0, 12);
       const [hosts, resolv] = await Promise.all([readEtcFile(this.host, this.paths.hosts(joined.id), `/etc/hosts of container ${short}`), readEtcFile(this.host, this.paths.resolvConf(joined.id), `/etc/resolv.conf of container ${short}`)]);
-      await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv }, { inPlace: true });
+      await writeEtcFiles({ hostname: this.paths.hostname(rec.id), hosts: this.paths.hosts(rec.id), resolvConf: this.paths.resolvConf(rec.id) }, { hostname: s.hostname, hosts, resolvConf: resolv });
       return;
     }
     const entries: HostsEntry[] = [];
@@ -146,7 +153,6 @@ export class ContainerNetworkAttacher implements NetworkAttacher {
           keepLoopback: s.networkMode === 'host',
         }),
       },
-      { inPlace: true },
     );
   }
 

@@ -6,7 +6,7 @@
  * network attach and volumes, which then run without root, runc or a kernel.
  *
  * Facets follow what the host offers: mounts, processes, cgroups, the
- * network stack (ip, nftables, iptables, sysctls, port probes, resolvers),
+ * network stack (ip, netlink, nftables, iptables, sysctls, port probes, resolvers),
  * files (those of a container's root, resolved inside it; bounded reads;
  * the runtime's and monitor's own state files), and facts about the host.
  *
@@ -20,11 +20,12 @@ import { closeFd, mkdirInRoot, openDir, readBounded, readInRoot, withFd, type Ro
 import { run, spawnWithSyncPipes, type RunOptions, type RunResult, type SyncPipeChild } from './exec.js';
 import { capabilityBoundingMask } from './facts.js';
 import { hostRoutes, ipBatch, ipBatchInNetns, linkExists, linkInfo, type LinkInfo, type NetnsOption } from './ip.js';
+import { connectVeth, deleteLinks, type VethSpec } from './netlink.js';
 import { mountAll, unmount, type MountSpec } from './mount.js';
 import { mountAt, mountsUnder, readMounts, type MountEntry } from './mountinfo.js';
 import { iptablesFilterRules, iptablesRestore, nftApply, nftDeleteTable, type IptablesBackend } from './nft.js';
 import { portFree, resolvConfText } from './ports.js';
-import { writeFifo } from './fifo.js';
+import { readFifo, writeFifo } from './fifo.js';
 import { processAlive, signalProcess } from './proc.js';
 import { ensureSysctl, readSysctl, writeSysctl } from './sysctl.js';
 
@@ -62,7 +63,12 @@ export interface HostCgroups {
 
 export interface HostNet {
   ipBatch(lines: readonly string[], opts?: NetnsOption): Promise<void>;
+  /** A container's veth: made, on its bridge, its peer addressed and routed in the namespace of a process (netlink; nothing left on failure). */
+  connectVeth(spec: VethSpec): Promise<void>;
+  /** `ip -batch` inside the network namespace of a process (what connectVeth does not do: IPv6, link-local addresses, MTU). */
   ipBatchInNetns(pid: number, lines: readonly string[]): Promise<void>;
+  /** Deletes interfaces of the host's namespace; absent ones are not an error. */
+  deleteLinks(names: readonly string[]): Promise<void>;
   hostRoutes(): string[];
   linkExists(name: string): boolean;
   linkInfo(name: string): LinkInfo | undefined;
@@ -93,6 +99,8 @@ export interface HostFiles {
   removeTree(path: string): Promise<void>;
   /** Writes to a fifo someone reads (the monitor's control fifo), without blocking when nobody does. */
   writeFifo(path: string, data: string): Promise<void>;
+  /** Reads what a process writes into a fifo, never blocking; undefined when `writerAlive()` turned false before it wrote. */
+  readFifo(path: string, writerAlive: () => boolean): Promise<Buffer | undefined>;
 }
 
 export interface HostFacts {
@@ -134,7 +142,9 @@ export function realHost(): Host {
     },
     net: {
       ipBatch,
+      connectVeth,
       ipBatchInNetns,
+      deleteLinks,
       hostRoutes,
       linkExists,
       linkInfo,
@@ -170,6 +180,7 @@ export function realHost(): Host {
       },
       removeTree: (path) => fs.rm(path, { recursive: true, force: true }),
       writeFifo,
+      readFifo,
     },
     facts: { capabilityBoundingMask },
   };

@@ -8,7 +8,7 @@
  * and the call that failed; callers turn it into an EngineError with context.
  */
 import koffi from 'koffi';
-import { promises as fs } from 'node:fs';
+import { closeSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 
 export class SysError extends Error {
@@ -38,6 +38,11 @@ interface LibcFns {
   strerror: (n: number) => string;
   syscall: (...args: unknown[]) => number | bigint;
   syncfs: { async: (fd: number, cb: (err: unknown, rc: number) => void) => void };
+  socket: (domain: number, type: number, protocol: number) => number;
+  bind: (fd: number, addr: Buffer, len: number) => number;
+  send: { async: (fd: number, buf: Buffer, len: number, flags: number, cb: (err: unknown, rc: number) => void) => void };
+  recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
+  setns: (fd: number, nstype: number) => number;
 }
 
 let fns: LibcFns | undefined;
@@ -54,6 +59,11 @@ function libc(): LibcFns {
     strerror: lib.func('const char *strerror(int errnum)'),
     syscall: lib.func('long syscall(long number, ...)'),
     syncfs: lib.func('int syncfs(int fd)'),
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    bind: lib.func('int bind(int fd, const void *addr, uint32_t len)'),
+    send: lib.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
+    recv: lib.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)'),
+    setns: lib.func('int setns(int fd, int nstype)'),
   } as LibcFns;
   return fns;
 }
@@ -163,4 +173,66 @@ export async function syncFilesystem(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+const AF_NETLINK = 16;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const CLONE_NEWNET = 0x40000000;
+const MSG_DONTWAIT = 0x40;
+
+/**
+ * A netlink socket of `protocol`, bound (the kernel picks its port id). With
+ * `netnsFd`, the socket belongs to that network namespace: the calling thread
+ * enters it, opens the socket and returns to `selfNetnsFd` (a socket keeps the
+ * namespace it was made in). All synchronous, so no other code of this thread
+ * runs meanwhile.
+ */
+export function netlinkSocket(protocol: number, netns?: { fd: number; selfFd: number }): number {
+  const l = libc();
+  if (netns) check('setns into a container network namespace', l.setns(netns.fd, CLONE_NEWNET));
+  let fd: number;
+  try {
+    fd = l.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (fd < 0) throw new SysError('socket(AF_NETLINK)', koffi.errno());
+  } finally {
+    // Staying in the container's namespace would move every later socket of the daemon there.
+    if (netns && l.setns(netns.selfFd, CLONE_NEWNET) < 0) {
+      process.stderr.write(`berthd: cannot return to its own network namespace (${errnoName(koffi.errno())}); exiting\n`);
+      process.abort();
+    }
+  }
+  const addr = Buffer.alloc(12);
+  addr.writeUInt16LE(AF_NETLINK, 0);
+  if (l.bind(fd, addr, addr.length) < 0) {
+    const e = koffi.errno();
+    closeSync(fd);
+    throw new SysError('bind(AF_NETLINK)', e);
+  }
+  return fd;
+}
+
+/** send(2) in koffi's worker thread: the kernel handles a netlink request inside the call, under its locks. */
+export function sendAsync(fd: number, buf: Buffer, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    libc().send.async(fd, buf, buf.length, 0, (err, rc) => {
+      if (err) reject(err instanceof Error ? err : new Error(String(err)));
+      else if (rc < 0) reject(new SysError(`send ${what}`, koffi.errno()));
+      else resolve();
+    });
+  });
+}
+
+/** One datagram already queued (netlink answers before send returns); undefined when none is. */
+export function recvNow(fd: number, buf: Buffer, what: string): number | undefined {
+  const n = libc().recv(fd, buf, buf.length, MSG_DONTWAIT);
+  if (n >= 0) return n;
+  const e = koffi.errno();
+  if (e === os.constants.errno.EAGAIN) return undefined;
+  throw new SysError(`recv ${what}`, e);
+}
+
+/** The C library's text for an errno ("File exists") and its name (EEXIST). */
+export function describeErrno(errno: number): { text: string; code: string } {
+  return { text: libc().strerror(errno), code: errnoName(errno) };
 }

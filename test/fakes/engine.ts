@@ -210,6 +210,10 @@ export class FakeNetwork implements NetworkAttacher {
     this.registered.delete(rec.id);
   }
 
+  async flush(): Promise<void> {
+    this.journal.record('network.flush');
+  }
+
   linkEnv(): string[] {
     return [];
   }

@@ -102,7 +102,16 @@ export class FakeHost implements Host {
       this.record(`net.ipBatch${opts?.netns ? ` netns=${opts.netns}` : ''} ${lines.join('; ')}`);
       if (!opts?.netns) for (const line of lines) this.applyLink(line);
     },
+    // As the real one, a failing connectVeth leaves no veth: recorded (and failed, when scripted) before the link exists.
+    connectVeth: async (s) => {
+      this.record(`net.connectVeth netns ${s.pid} ${s.ifname} ${s.mac} ${s.address}/${s.prefixLen}${s.gateway ? ` via ${s.gateway}` : ''} veth ${s.hostName} master ${s.bridge}`);
+      this.links.set(s.hostName, { bridge: false, alias: '', ipv4: [] });
+    },
     ipBatchInNetns: async (pid, lines) => this.record(`net.ipBatchInNetns ${pid} ${lines.join('; ')}`),
+    deleteLinks: async (names) => {
+      this.record(`net.deleteLinks ${names.join(' ')}`);
+      for (const n of names) this.links.delete(n);
+    },
     hostRoutes: () => [],
     linkExists: (name) => this.links.has(name),
     linkInfo: (name) => this.links.get(name),
@@ -139,6 +148,13 @@ export class FakeHost implements Host {
       for (const p of [...this.files_.keys()]) if (p === path || p.startsWith(`${path}/`)) this.files_.delete(p);
     },
     writeFifo: async (path, data) => this.record(`files.writeFifo ${path} ${data.trim()}`),
+    // A fifo is a file in files_ holding what its writer writes; empty = a writer that never writes (then as long as it lives).
+    readFifo: async (path, writerAlive) => {
+      this.record(`files.readFifo ${path}`);
+      const f = this.files_.get(path);
+      if (typeof f === 'string' && f) return Buffer.from(f);
+      return writerAlive() ? new Promise<never>(() => {}) : undefined;
+    },
   };
 
   /** What `ip` would do to the host's links: made, deleted, aliased. */
