@@ -77,25 +77,8 @@ export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
     fn = ajv.compile(s.schema);
     compiled.set(s, fn);
   }
-  const decoded = withoutNullFields(value);
-  if (!fn(decoded)) throw invalidParameter(`invalid request body: ${describe(fn.errors ?? [])}`);
-  return decoded as T;
-}
-
-/**
- * Go's decoder reads `null` as "not set": a field given as null keeps its
- * zero value (docker-compose sends `"IPRange": null`). Dropping such fields
- * before validation gives every route the same reading.
- */
-export function withoutNullFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNullFields);
-  if (value === null || typeof value !== 'object') return value;
-  // fromEntries defines properties: a "__proto__" key stays a plain key.
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNullFields(v)]),
-  );
+  if (!fn(value)) throw invalidParameter(`invalid request body: ${describe(fn.errors ?? [])}`);
+  return value as T;
 }
 
 function describe(errors: ErrorObject[]): string {

@@ -205,6 +205,7 @@ class Fake implements ContainerBackend {
   }
   async remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }) {
     this.calls.push(['remove', id, opts]);
+    if (opts.link) return;
     const b = this.find(id);
     if (b.status === 'running' && !opts.force) {
       throw conflict(`You cannot remove a running container ${b.id}. Stop the container before attempting removal or force remove`);
@@ -525,6 +526,9 @@ const ROWS: Row[] = [
   ['DELETE', '/containers/web', undefined, 409],
   ['DELETE', '/containers/nope', undefined, 404],
   ['DELETE', '/containers/db?force=perhaps', undefined, 400, NONE],
+  // DELETE /containers/{parent}/{alias}: a legacy link's name, only with link=1
+  ['DELETE', '/containers/web/db?link=1', undefined, 204, [['remove', 'web/db', { force: false, volumes: false, link: true }]]],
+  ['DELETE', '/containers/web/db', undefined, 404, NONE],
 
   // archive: stat, get, put
   ['HEAD', '/containers/web/archive?path=/etc', undefined, 200, (r) => assert.ok(r.headers['x-docker-container-path-stat'])],
