@@ -77,7 +77,7 @@ class Lexer {
       });
     }
     if (inWord) out.push(cur);
-    return out.filter((w, i, a) => w !== '' || a.length === 1);
+    return out;
   }
 
   /** Reads up to stop (or the end) and returns the processed text. */
