@@ -341,8 +341,9 @@ export class Builder {
       await this.commitContainer(s, id, probe, saved.join(' '));
       ok = true;
     } finally {
-      await this.dropContainer(id, ok);
+      await this.dropContainer(id, ok, true);
     }
+    this.out.stream(` ---> ${short(s.imageId)}\n`);
   }
 
   private async copy(s: State, ins: Instruction, word: (w: string) => string): Promise<void> {
@@ -377,8 +378,9 @@ export class Builder {
         await this.commitContainer(s, id, probe, probe.Cmd!.join(' '));
         ok = true;
       } finally {
-        await this.dropContainer(id, ok);
+        await this.dropContainer(id, ok, false);
       }
+      this.out.stream(` ---> ${short(s.imageId)}\n`);
     } finally {
       await reader?.close();
     }
@@ -390,14 +392,16 @@ export class Builder {
     const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', `WORKDIR ${s.config.WorkingDir}`] };
     if (this.fromCache(s, probe)) return;
     const id = await this.d.containers.create(this.spec(s, probe.Cmd!, s.config.Env ?? []));
+    this.out.stream(` ---> Running in ${id.slice(0, 12)}\n`);
     let ok = false;
     try {
       await this.d.containers.mkdir(id, s.config.WorkingDir);
       await this.commitContainer(s, id, probe, probe.Cmd!.join(' '));
       ok = true;
     } finally {
-      await this.dropContainer(id, ok);
+      await this.dropContainer(id, ok, true);
     }
+    this.out.stream(` ---> ${short(s.imageId)}\n`);
   }
 
   /** COPY --from: a previous stage (by name or index) or an image; sources read through a container of it. */
@@ -457,6 +461,7 @@ export class Builder {
     const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', msg] };
     if (this.fromCache(s, probe)) return;
     await this.commit(s, probe, undefined, probe.Cmd!.join(' '), '');
+    this.out.stream(` ---> ${short(s.imageId)}\n`);
   }
 
   private async commitContainer(s: State, id: string, probe: ContainerDefaults, createdBy: string): Promise<void> {
@@ -483,7 +488,6 @@ export class Builder {
     delete config['comment'];
     const id = await this.d.images.create(config, layers, s.imageId);
     this.advance(s, id);
-    this.out.stream(` ---> ${short(id)}\n`);
   }
 
   /** Moves the stage on to image id. */
@@ -520,10 +524,11 @@ export class Builder {
     return set;
   }
 
-  private async dropContainer(id: string, ok: boolean): Promise<void> {
+  /** Docker's rules: rm removes a step's container after it succeeded, forceRm always; `say` prints it as Docker does for RUN and WORKDIR. */
+  private async dropContainer(id: string, ok: boolean, say: boolean): Promise<void> {
     if (!(ok ? this.opts.rm || this.opts.forceRm : this.opts.forceRm)) return;
     await this.d.containers.remove(id);
-    this.out.stream(`Removing intermediate container ${id.slice(0, 12)}\n`);
+    if (say) this.out.stream(`Removing intermediate container ${id.slice(0, 12)}\n`);
   }
 
   // --- arguments and environment --------------------------------------------------------
