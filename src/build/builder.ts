@@ -363,7 +363,8 @@ export class Builder {
       const digest = await contentDigest(hashPlan);
       const tail = `${chown ? ` --chown=${word(chown)}` : ''}${mode !== undefined ? ` --chmod=${chmodText}` : ''}`;
       const msg = `${what}${tail} ${digest} in ${dest} `;
-      const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', msg] };
+      // One word `#(nop) COPY …` (one space), where config-only steps have two (`#(nop) `, `ENV …`): Docker's texts.
+      const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), `#(nop) ${msg}`] };
       if (this.fromCache(s, probe)) return;
       const id = await this.d.containers.create(this.spec(s, probe.Cmd!, s.config.Env ?? []));
       let ok = false;
@@ -389,7 +390,7 @@ export class Builder {
   private async workdir(s: State, ins: Instruction, word: (w: string) => string): Promise<void> {
     const dir = word(one(ins));
     s.config.WorkingDir = posix.normalize(dir.startsWith('/') ? dir : posix.join(s.config.WorkingDir || '/', dir));
-    const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', `WORKDIR ${s.config.WorkingDir}`] };
+    const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), `#(nop) WORKDIR ${s.config.WorkingDir}`] };
     if (this.fromCache(s, probe)) return;
     const id = await this.d.containers.create(this.spec(s, probe.Cmd!, s.config.Env ?? []));
     this.out.stream(` ---> Running in ${id.slice(0, 12)}\n`);
