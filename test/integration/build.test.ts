@@ -18,6 +18,7 @@ import tar from 'tar-stream';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
 import { docker, sdk } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
+import { startRegistry, type TestRegistry } from '../harness/registry.js';
 
 let d: TestDaemon;
 let work: string;
@@ -380,5 +381,38 @@ describe('POST /build through dockerode and raw requests', () => {
     assert.ok(!after.BuildCache.some((e) => e.Description === '/bin/sh -c echo cached > /c'));
     // Tagged images and their chains stay.
     assert.ok(await ok(['image', 'inspect', '-f', '{{.Id}}', 'full:1']));
+  });
+});
+
+describe('FROM an image in a registry that needs credentials (X-Registry-Config)', () => {
+  let reg: TestRegistry;
+  const user = 'builder';
+  const pass = 'b-pa55';
+  before(async () => {
+    reg = await startRegistry({ auth: { user, pass } });
+    await ok(['tag', 'busybox', `${reg.host}/private/base:1`]);
+    const l = await docker(d, ['login', '-u', user, '--password-stdin', reg.host], { input: `${pass}\n` });
+    assert.equal(l.code, 0, l.stderr);
+    await ok(['push', `${reg.host}/private/base:1`]);
+    await ok(['rmi', `${reg.host}/private/base:1`]);
+  });
+  after(async () => {
+    await reg?.stop();
+  });
+
+  it('pulls the base image with the client\'s credentials, and again with --pull', async () => {
+    const c = context({ Dockerfile: `FROM ${reg.host}/private/base:1\nRUN echo pulled\n` });
+    const r = await build(['-t', 'from-reg', c]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /Pulling from private\/base|Status: Downloaded newer image/);
+    assert.ok(await ok(['image', 'inspect', '-f', '{{.Id}}', `${reg.host}/private/base:1`]));
+    const again = await build(['--pull', '-t', 'from-reg', c]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /Status: Image is up to date|Pulling from/);
+    await ok(['logout', reg.host]);
+    await ok(['rmi', `${reg.host}/private/base:1`]);
+    const denied = await build(['--pull', c]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /no basic auth credentials|unauthorized|denied/);
   });
 });
