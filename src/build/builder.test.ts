@@ -143,6 +143,7 @@ async function runBuild(f: Fakes, dockerfile: string, opts: Partial<BuildOptions
     { stream: (t) => lines.push(t), aux: () => {}, message: () => {} },
     ctxDir(files),
     dockerfile,
+    ctxDir(),
   );
   const id = await b.build();
   return { id, out: lines.join(''), config: f.images.get(id)!.config };

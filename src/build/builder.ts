@@ -95,6 +95,8 @@ export class Builder {
     private readonly out: BuildOutput,
     private readonly contextDir: string,
     dockerfile: string,
+    /** This build's own scratch space (ADD's downloads). */
+    private readonly scratchDir: string,
   ) {
     if (opts.platform) checkPlatform(opts.platform, d.platform);
     const df = parseDockerfile(dockerfile);
@@ -358,7 +360,7 @@ export class Builder {
     const mode = chmodText === undefined ? undefined : parseChmod(word(chmodText));
     const reader = from !== undefined ? await this.fromSource(word(from)) : undefined;
     try {
-      const sources = reader ? await reader.sources(srcs) : await contextSources(this.contextDir, srcs, what, ins.cmd === 'add');
+      const sources = reader ? await reader.sources(srcs) : await contextSources(this.contextDir, srcs, what, ins.cmd === 'add' ? { downloads: this.scratchDir, signal: this.d.signal } : undefined);
       const hashPlan: CopyPlan = { dir: '/', sources, ...(mode !== undefined ? { mode } : {}) };
       const digest = await contentDigest(hashPlan);
       const tail = `${chown ? ` --chown=${word(chown)}` : ''}${mode !== undefined ? ` --chmod=${chmodText}` : ''}`;

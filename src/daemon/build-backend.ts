@@ -111,6 +111,7 @@ export class DaemonBuildBackend implements BuildBackend {
         output,
         ctx.dir,
         ctx.dockerfile,
+        ctx.scratch,
       );
       const id = await builder.build();
       output.aux({ ID: id });

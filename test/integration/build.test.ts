@@ -271,6 +271,29 @@ describe('docker build (classic builder) against berthd', () => {
     assert.deepEqual(files, ['/ctx/.dockerignore', '/ctx/Dockerfile', '/ctx/keep.log', '/ctx/sub/x/z.txt']);
   });
 
+  it('ADDs a file from a URL: named by its path, mode 0600, not extracted', async () => {
+    const archive = gzipSync(await tarOf({ inside: 'x' }));
+    const server = http.createServer((req, res) => {
+      if (req.url === '/files/data.tar.gz') res.end(archive);
+      else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const c = context({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/files/data.tar.gz /dl/\nRUN stat -c "%a %s" /dl/data.tar.gz\n` });
+      const r = await build(['--no-cache', c]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, new RegExp(`^600 ${archive.length}$`, 'm'));
+      const missing = await build([context({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/nope.txt /x\n` })]);
+      assert.match(missing.stderr, /ADD failed: cannot download .*nope\.txt: HTTP 404/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('refuses a Dockerfile error with docker\'s message', async () => {
     const r = await build([context({ Dockerfile: 'FROM busybox\nFOO bar\n' })]);
     assert.notEqual(r.code, 0);
