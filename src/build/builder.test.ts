@@ -59,6 +59,7 @@ class Fakes {
         c(id).files.push(`${path}/`);
       },
       isDir: async (_id, path) => path === '/existing',
+      list: async () => [],
       owner: async (_id, chown) => ({ uid: Number(chown.split(':')[0]), gid: Number(chown.split(':')[1] ?? chown.split(':')[0]) }),
       archive: async () => {
         throw new Error('not used');

@@ -30,6 +30,7 @@ import { contentDigest, contextSources, copyTar, planDestination, ROOT, type Cop
 import { parseDockerfile, type Instruction } from './dockerfile/parser.js';
 import { envMap, processWord } from './dockerfile/shell-lex.js';
 import type { BuildOptions, BuildOutput } from './options.js';
+import { globMatcher } from '../util/re2.js';
 
 /** A RUN step exited non-zero: Docker's message and the exit code for errorDetail. */
 export class StepFailed extends EngineError {
@@ -422,21 +423,39 @@ export class Builder {
       sources: async (srcs) => {
         const out: Source[] = [];
         for (const src of srcs) {
-          if (/[*?[]/.test(src)) throw invalidParameter(`COPY --from=${from}: wildcards in the source (${src}) are not supported by berth's builder; name the files`);
-          const path = posix.normalize(`/${src}`);
-          const isDir = await this.d.containers.isDir(id, path);
-          const open = () => this.d.containers.archive(id, path, ROOT);
-          // The source must exist: fail here, with Docker's message, rather than at the copy.
-          await (await open().catch((e: unknown) => {
-            if (e instanceof EngineError && e.kind === 'NotFound') throw notFound(`COPY failed: stat ${path}: file does not exist`);
-            throw e;
-          })).destroy();
-          out.push({ open, isDir, base: posix.basename(path) || '.' });
+          const pattern = posix.normalize(`/${src}`);
+          const paths = /[*?[]/.test(pattern) ? await this.globIn(id, pattern) : [pattern];
+          if (paths.length === 0) throw invalidParameter(`COPY failed: no source files were specified (nothing in ${from} matches ${src})`);
+          for (const path of paths) {
+            const isDir = await this.d.containers.isDir(id, path);
+            const open = () => this.d.containers.archive(id, path, ROOT);
+            // The source must exist: fail here, with Docker's message, rather than at the copy.
+            await (await open().catch((e: unknown) => {
+              if (e instanceof EngineError && e.kind === 'NotFound') throw notFound(`COPY failed: stat ${path}: file does not exist`);
+              throw e;
+            })).destroy();
+            out.push({ open, isDir, base: posix.basename(path) || '.' });
+          }
         }
         return out;
       },
       close: () => this.d.containers.remove(id),
     };
+  }
+
+  /** Paths of a container matching a filepath.Match pattern, one directory level per component. */
+  private async globIn(id: string, pattern: string): Promise<string[]> {
+    let current = ['/'];
+    for (const part of pattern.split('/').filter((p) => p !== '')) {
+      const next: string[] = [];
+      const match = /[*?[]/.test(part) ? globMatcher(part) : undefined;
+      for (const dir of current) {
+        if (!match) next.push(posix.join(dir, part));
+        else for (const name of await this.d.containers.list(id, dir)) if (match(name)) next.push(posix.join(dir, name));
+      }
+      current = next;
+    }
+    return current;
   }
 
   // --- commits and the cache ----------------------------------------------------------

@@ -227,15 +227,25 @@ describe('docker build (classic builder) against berthd', () => {
 
   it('builds multi-stage with COPY --from and stops at --target', async () => {
     const ms = context({
-      Dockerfile: ['FROM busybox AS one', 'RUN echo one > /one', 'FROM busybox AS two', 'COPY --from=one /one /from-one', 'RUN cat /from-one', 'FROM scratch', 'COPY --from=two /from-one /'].join('\n'),
+      Dockerfile: [
+        'FROM busybox AS one',
+        'RUN echo one > /one && mkdir /w && echo a > /w/a.txt && echo b > /w/b.txt && echo c > /w/c.log',
+        'FROM busybox AS two',
+        'COPY --from=one /one /from-one',
+        'COPY --from=0 /w/*.txt /globbed/',
+        'RUN cat /from-one',
+        'FROM scratch',
+        'COPY --from=two /from-one /',
+      ].join('\n'),
     });
     const r = await build(['-t', 'ms', ms]);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(await ok(['image', 'inspect', '-f', '{{len .RootFS.Layers}}', 'ms']), '1');
     const t = await build(['--target', 'two', '-t', 'ms:two', ms]);
     assert.equal(t.code, 0, t.stderr);
-    assert.match(t.stdout, /Step \d+\/5 :/);
+    assert.match(t.stdout, /Step 6\/6 :/);
     assert.equal(await ok(['run', '--rm', 'ms:two', 'cat', '/from-one']), 'one');
+    assert.equal(await ok(['run', '--rm', 'ms:two', 'ls', '/globbed']), 'a.txt\nb.txt');
     const bad = await build(['--target', 'nope', ms]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /failed to reach build target nope in Dockerfile/);
