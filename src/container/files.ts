@@ -18,7 +18,7 @@ import { promises as fs } from 'node:fs';
 import { statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { conflict } from '../errdefs/errdefs.js';
+import { conflict, invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import { diffLayer, tarDirectory } from '../image/layer-diff.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Host } from '../sys/host.js';
@@ -27,7 +27,7 @@ import { containerChanges, runtimeMountpoints, type Change } from './changes.js'
 import type { ContainerPaths } from './paths.js';
 import { isRunning, type ContainerRecord } from './types.js';
 import type { MountProvider } from '../volume/container-mounts.js';
-import { closeFd, createFileInRoot, fdPath, mkdirInRoot, O_PATH, openDir, openInRoot, withFd } from '../sys/dirfd.js';
+import { closeFd, createFileInRoot, fdPath, mkdirInRoot, O_PATH, openDir, openDirInRoot, openInRoot, withFd } from '../sys/dirfd.js';
 
 /** The deepest volume or bind whose target holds `path` (lexically, as dockerd's volume.HasResource). */
 function mountPointOf(rec: ContainerRecord, path: string): ContainerRecord['mountPoints'][number] | undefined {
@@ -70,10 +70,11 @@ export class ContainerFiles {
     return this.withView(rec, async (root) => statPath(root, path));
   }
 
-  async archive(rec: ContainerRecord, path: string): Promise<{ stat: PathStat; body: Readable }> {
+  /** A tar of path; its top entry is named `as` when given (the builder's COPY --from), else as docker cp names it. */
+  async archive(rec: ContainerRecord, path: string, as?: string): Promise<{ stat: PathStat; body: Readable }> {
     let stat: PathStat | undefined;
     const body = await this.streamFromView(rec, (root) => {
-      const out = archivePath(root, path);
+      const out = archivePath(root, path, as);
       stat = out.stat;
       return out.body;
     });
@@ -86,6 +87,53 @@ export class ContainerFiles {
     if (vol && !vol.rw) throw conflict(`mounted volume is marked read-only: ${vol.destination}`);
     if (!vol && rec.spec.readonlyRootfs) throw conflict('container rootfs is marked read-only');
     await this.withView(rec, (root) => extractTo(root, path, body));
+  }
+
+  /** Extracts a tar into the directory dir, made first (mkdir -p inside the root) when missing: the builder's COPY. */
+  async putFiles(rec: ContainerRecord, dir: string, body: Readable): Promise<void> {
+    await this.withRootfs(rec, async (root) => {
+      try {
+        withFd(openDir(root), (rootFd) => mkdirInRoot(rootFd, dir, 0o755));
+      } catch (err) {
+        body.resume();
+        throw invalidParameter(`cannot create ${dir} in the container: ${messageOf(err)}`, err);
+      }
+      await extractTo(root, dir, body);
+    });
+  }
+
+  /** mkdir -p of a container path (the builder's WORKDIR). */
+  async mkdir(rec: ContainerRecord, path: string): Promise<void> {
+    await this.withRootfs(rec, async (root) => {
+      try {
+        withFd(openDir(root), (rootFd) => mkdirInRoot(rootFd, path, 0o755));
+      } catch (err) {
+        throw invalidParameter(`cannot create ${path} in the container: ${messageOf(err)}`, err);
+      }
+    });
+  }
+
+  /** Whether path is a directory in the container (symlinks resolved inside it). */
+  async isDir(rec: ContainerRecord, path: string): Promise<boolean> {
+    return this.withRootfs(rec, async (root) => {
+      const fd = openDirInRoot(root, path);
+      if (fd === undefined) return false;
+      closeFd(fd);
+      return true;
+    });
+  }
+
+  /** The names in a directory of the container (symlinks resolved inside it); [] when it is not a directory. */
+  async list(rec: ContainerRecord, path: string): Promise<string[]> {
+    return this.withRootfs(rec, async (root) => {
+      const fd = openDirInRoot(root, path);
+      if (fd === undefined) return [];
+      try {
+        return (await fs.readdir(fdPath(fd))).sort();
+      } finally {
+        closeFd(fd);
+      }
+    });
   }
 
   /** What the container changed (docker diff), the runtime's own mountpoints left out. */
