@@ -2,19 +2,8 @@
 import { isValidMAC, parseGoAtoi, readCSVRecord, goQuote } from './goparse.js';
 import { cut } from './kv.js';
 import { fail, messageOf } from './run-errors.js';
-import type { RunEndpointSettings } from './run-types.js';
+import type { LegacyNetOpts, NetworkAttachment, RunEndpointSettings } from './run-types.js';
 
-export interface NetworkAttachment {
-  Target: string;
-  Aliases: string[];
-  DriverOpts?: Record<string, string>;
-  Links: string[];
-  IPv4Address: string;
-  IPv6Address: string;
-  LinkLocalIPs: string[];
-  MacAddress: string;
-  GwPriority: number;
-}
 
 /** opts.NetworkOpt.Set: a name, or the csv `name=…,alias=…,ip=…` syntax (lower-cased). */
 export function parseNetworkOpt(value: string): NetworkAttachment {
@@ -95,14 +84,6 @@ function endpointFor(n: NetworkAttachment): RunEndpointSettings {
   return ep;
 }
 
-export interface LegacyNetOpts {
-  aliases: string[];
-  links: string[];
-  ipv4: string;
-  ipv6: string;
-  mac: string;
-  linkLocalIPs: string[];
-}
 
 function applyContainerOptions(n: NetworkAttachment, c: LegacyNetOpts): void {
   if (n.Aliases.length > 0 && c.aliases.length > 0) throw fail('conflicting options: cannot specify both --network-alias and per-network alias');

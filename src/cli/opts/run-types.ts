@@ -1,6 +1,5 @@
 /** What parsing run/create options produces: the create request's types and the client-side settings. */
 import type { ContainerCreateRequest, EndpointSettings, HostConfig, MountSpec, PortBinding, RestartPolicy } from '../../api/types/containers.js';
-import type { LegacyNetOpts, NetworkAttachment } from './network-opt.js';
 
 /** Fields of the API (1.47) that containers.ts does not type. */
 export interface DeviceRequest {
@@ -166,4 +165,27 @@ export interface ParsedRun {
   useApiSocket: boolean;
   /** Printed by docker as "WARNING: <w>" after the create response's own warnings. */
   warnings: string[];
+}
+
+/** One --network value (opts.NetworkOpt). */
+export interface NetworkAttachment {
+  Target: string;
+  Aliases: string[];
+  DriverOpts?: Record<string, string>;
+  Links: string[];
+  IPv4Address: string;
+  IPv6Address: string;
+  LinkLocalIPs: string[];
+  MacAddress: string;
+  GwPriority: number;
+}
+
+/** The legacy per-container network flags (--ip, --network-alias, --link…), merged into one attachment. */
+export interface LegacyNetOpts {
+  aliases: string[];
+  links: string[];
+  ipv4: string;
+  ipv6: string;
+  mac: string;
+  linkLocalIPs: string[];
 }
