@@ -26,9 +26,16 @@ export function makeContext(host: string): CliContext & { dispose(): void } {
   return {
     host,
     client: () => (client ??= new Client(host)),
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Getters: Node makes process.stdin/stdout/stderr when first touched, which a command that never uses them need not pay for.
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
     stdoutIsTTY: !!process.stdout.isTTY,

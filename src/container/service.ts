@@ -15,6 +15,7 @@
  * name in use, removing a running container, starting a paused one;
  * NotModified when starting a running or stopping a stopped container.
  */
+import { KeyedLock } from '../util/keyed-lock.js';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, promises as fs } from 'node:fs';
@@ -40,7 +41,6 @@ import { isRunning, ZERO_TIME, type ContainerRecord, type ContainerSpec } from '
 import { AttachHub, type AttachOptions, type AttachSink, type AttachHandle } from './attach.js';
 import { ContainerFiles } from './files.js';
 import { topOf, usageOf, type ContainerUsage, type TopResult } from './processes.js';
-import { KeyedLock } from '../util/keyed-lock.js';
 
 /** Health checks of running containers (container/health.ts). */
 export interface HealthWatch {
@@ -84,7 +84,6 @@ const now = () => new Date().toISOString();
 const CONTAINER_LABEL = 'berth.container';
 
 export class ContainerService {
-  /** Per-container serialisation of operations. */
   private readonly locks = new KeyedLock();
   private readonly events = new EventEmitter();
   private readonly starting = new Map<string, Promise<void>>();
@@ -119,6 +118,12 @@ export class ContainerService {
   onRemoved(listener: (id: string) => void): void {
     this.removedListeners.push(listener);
   }
+
+  /** Per-container serialisation of operations. */
+  private locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(id, fn);
+  }
+
 
   // --- create -------------------------------------------------------------
 
@@ -203,7 +208,7 @@ export class ContainerService {
 
   start(ref: string): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    return this.locks.run(rec.id, () => this.startLocked(rec));
+    return this.locked(rec.id, () => this.startLocked(rec));
   }
 
   private async startLocked(rec: ContainerRecord): Promise<void> {
@@ -432,7 +437,7 @@ export class ContainerService {
 
   stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       if (rec.state.status === 'restarting') {
         rec.state.manuallyStopped = true;
         this.cancelRestart(rec.id);
@@ -482,7 +487,7 @@ export class ContainerService {
   kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.d.store.resolve(ref);
     const sig = parseSignal(signal);
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       if (!isRunning(rec)) {
         throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
       }
@@ -498,7 +503,7 @@ export class ContainerService {
 
   restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       this.cancelRestart(rec.id);
       if (isRunning(rec)) {
         rec.state.manuallyStopped = true;
@@ -514,7 +519,7 @@ export class ContainerService {
   /** Freezes the container; `transient` (commit) marks it to be thawed if the daemon dies before unpause. */
   pause(ref: string, opts: { transient?: boolean } = {}): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is already paused`);
       if (rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
       if (opts.transient) {
@@ -538,7 +543,7 @@ export class ContainerService {
 
   unpause(ref: string): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       if (rec.state.status !== 'paused') throw conflict(`Container ${rec.id} is not paused`);
       await this.d.runtime.resume(rec.id);
       rec.state.status = 'running';
@@ -573,7 +578,7 @@ export class ContainerService {
 
   remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.d.store.resolve(ref);
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id.slice(0, 12)} is already in progress`);
       // A container waiting to be restarted counts as running, as in Docker: without force it stays.
       if (rec.state.status === 'restarting' && !opts.force) {
@@ -649,7 +654,7 @@ export class ContainerService {
     const name = newName.replace(/^\//, '');
     if (!VALID_NAME.test(name)) throw invalidParameter(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     if (name === rec.name) throw invalidParameter('Renaming a container with the same name as its current name');
-    return this.locks.run(rec.id, async () => {
+    return this.locked(rec.id, async () => {
       const oldName = rec.name;
       await this.d.store.rename(rec, name);
       this.d.emit(rec, 'rename', { oldName: `/${oldName}` });
@@ -698,7 +703,7 @@ export class ContainerService {
   }
 
   updateResources(rec: ContainerRecord, r: RuntimeResources): Promise<void> {
-    return this.locks.run(rec.id, () => this.d.runtime.update(rec.id, r));
+    return this.locked(rec.id, () => this.d.runtime.update(rec.id, r));
   }
 
   attachTo(ref: string, opts: AttachOptions, sink: AttachSink): AttachHandle {

@@ -1,4 +1,4 @@
-/** One async critical section per key: operations on the same key (a volume, a container) run one at a time, others in parallel. */
+/** One async critical section per key: operations on the same object run one at a time, others in parallel. */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();
 

@@ -24,6 +24,7 @@ import { FORMAT_HELP } from '../format/help-text.js';
 import { tabwrite } from '../format/tabwriter.js';
 import { humanSize, parseBytes } from '../format/units.js';
 import { filtersParam } from '../opts/kv.js';
+import { runFlag } from '../opts/run-flags.js';
 import { psFormatUsesSize, renderContainers } from '../views/containers.js';
 import { invalidStatsEntry, renderStats, statsEntry } from '../views/stats.js';
 import { cp } from './container-copy.js';
@@ -231,6 +232,9 @@ export const prune: Verb = async (ctx, _args, o) => {
 // ---------------------------------------------------------------------------
 // How each verb is called: paths, aliases, usage, options (docker's texts).
 
+/** run's declaration of a flag `update` shares, its value parsed as an integer. */
+const intFlag = (long: string): OptSpec => ({ ...runFlag(long), int: true });
+
 const timeoutOpts: OptSpec[] = [
   { flags: '-s, --signal', arg: 'string', desc: 'Signal to send to the container' },
   { flags: '-t, --timeout', arg: 'int', desc: 'Seconds to wait before killing the container', int: true },
@@ -365,17 +369,17 @@ export const CONTAINER_COMMANDS: CommandSpec<CliContext>[] = [
     description: 'Update configuration of one or more containers',
     args: { min: 1 },
     options: [
-      { flags: '--blkio-weight', arg: 'uint16', desc: 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)', int: true },
-      { flags: '--cpu-period', arg: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) period', int: true },
-      { flags: '--cpu-quota', arg: 'int', desc: 'Limit CPU CFS (Completely Fair Scheduler) quota', int: true },
-      { flags: '-c, --cpu-shares', arg: 'int', desc: 'CPU shares (relative weight)', int: true },
-      { flags: '--cpus', arg: 'decimal', desc: 'Number of CPUs' },
-      { flags: '--cpuset-cpus', arg: 'string', desc: 'CPUs in which to allow execution (0-3, 0,1)' },
-      { flags: '--cpuset-mems', arg: 'string', desc: 'MEMs in which to allow execution (0-3, 0,1)' },
-      { flags: '-m, --memory', arg: 'bytes', desc: 'Memory limit' },
-      { flags: '--memory-reservation', arg: 'bytes', desc: 'Memory soft limit' },
+      intFlag('blkio-weight'),
+      intFlag('cpu-period'),
+      intFlag('cpu-quota'),
+      intFlag('cpu-shares'),
+      runFlag('cpus'),
+      runFlag('cpuset-cpus'),
+      runFlag('cpuset-mems'),
+      runFlag('memory'),
+      runFlag('memory-reservation'),
       { flags: '--memory-swap', arg: 'bytes', desc: 'Swap limit equal to memory plus swap: -1 to enable unlimited swap' },
-      { flags: '--pids-limit', arg: 'int', desc: 'Tune container pids limit (set -1 for unlimited)', int: true },
+      intFlag('pids-limit'),
       { flags: '--restart', arg: 'string', desc: 'Restart policy to apply when a container exits' },
     ],
     action: update,

@@ -18,7 +18,7 @@ import { goQuote } from '../format/gofmt.js';
 import { encodeJSON, marshalJSON } from '../format/gojson.js';
 import { goTime } from '../format/units.js';
 import { readCSVRecord } from '../opts/goparse.js';
-import { filtersParam, kvMap, labelProblem, parseFilters } from '../opts/kv.js';
+import { cut, filtersParam, kvMap, labelProblem, parseFilters } from '../opts/kv.js';
 import { headerLabel, truncateID } from '../views/containers.js';
 import { FORMAT_HELP, INSPECT_FORMAT_HELP } from '../format/help-text.js';
 import { confirm, forEachName, inspectEach } from './shared.js';
@@ -439,10 +439,10 @@ export function networkConnectBody(container: string, o: Record<string, unknown>
   });
   const driverOpts: Record<string, string> = {};
   for (const d of csvValues(o['driverOpt'] as string[], '--driver-opt', err)) {
-    const eq = d.indexOf('=');
-    const k = (eq < 0 ? d : d.slice(0, eq)).trim();
-    if (eq < 0 || k === '') throw new CliError('invalid key/value pair format in driver options');
-    driverOpts[k] = d.slice(eq + 1).trim();
+    const [key, value, ok] = cut(d, '=');
+    const k = key.trim();
+    if (!ok || k === '') throw new CliError('invalid key/value pair format in driver options');
+    driverOpts[k] = value.trim();
   }
   const ip = o['ip'] as string | undefined;
   const ip6 = o['ip6'] as string | undefined;

@@ -10,135 +10,110 @@ export function absIfDotRelative(p: string): string {
   return !isAbsolute(p) && p.startsWith('.') ? resolve(p) : p;
 }
 
-/** opts.MountOpt.Set: the csv syntax of --mount. */
-export function parseMount(value: string): RunMount {
-  const fields = readCSVRecord(value);
-  const mount: RunMount = { Type: 'volume', Target: '' };
-  const volumeOptions = (): NonNullable<MountSpec['VolumeOptions']> => (mount.VolumeOptions ??= {});
-  const bindOptions = (): NonNullable<MountSpec['BindOptions']> => (mount.BindOptions ??= {});
-  const tmpfsOptions = (): NonNullable<MountSpec['TmpfsOptions']> => (mount.TmpfsOptions ??= {});
-  const setOnMap = (target: Record<string, string>, v: string): void => {
-    const [k, val] = cut(v, '=');
-    if (k !== '') target[k] = val;
-  };
-  const bool = (key: string, val: string): boolean => {
-    try {
-      return parseGoBool(val);
-    } catch {
-      throw new Error(`invalid value for ${key}: ${val}`);
-    }
-  };
-  for (const field of fields) {
-    const [rawKey, val, ok] = cut(field, '=');
-    const key = rawKey.toLowerCase();
-    if (!ok) {
-      switch (key) {
-        case 'readonly':
-        case 'ro':
-          mount.ReadOnly = true;
-          continue;
-        case 'volume-nocopy':
-          volumeOptions().NoCopy = true;
-          continue;
-        case 'bind-nonrecursive':
-          bindOptions().NonRecursive = true;
-          continue;
-        default:
-          throw new Error(`invalid field '${field}' must be a key=value pair`);
-      }
-    }
-    switch (key) {
-      case 'type':
-        mount.Type = val.toLowerCase() as MountSpec['Type'];
-        break;
-      case 'source':
-      case 'src':
-        mount.Source = absIfDotRelative(val);
-        break;
-      case 'target':
-      case 'dst':
-      case 'destination':
-        mount.Target = val;
-        break;
-      case 'readonly':
-      case 'ro':
-        mount.ReadOnly = bool(key, val);
-        break;
-      case 'consistency':
-        mount.Consistency = val.toLowerCase();
-        break;
-      case 'bind-propagation':
-        bindOptions().Propagation = val.toLowerCase();
-        break;
-      case 'bind-nonrecursive':
-        bindOptions().NonRecursive = bool(key, val);
-        break;
-      case 'bind-recursive':
-        switch (val) {
-          case 'enabled':
-            break;
-          case 'disabled':
-            bindOptions().NonRecursive = true;
-            break;
-          case 'writable':
-            bindOptions().ReadOnlyNonRecursive = true;
-            break;
-          case 'readonly':
-            bindOptions().ReadOnlyForceRecursive = true;
-            break;
-          default:
-            throw new Error(`invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`);
-        }
-        break;
-      case 'volume-subpath':
-        volumeOptions().Subpath = val;
-        break;
-      case 'volume-nocopy':
-        try {
-          volumeOptions().NoCopy = parseGoBool(val);
-        } catch {
-          throw new Error(`invalid value for volume-nocopy: ${val}`);
-        }
-        break;
-      case 'volume-label':
-        setOnMap((volumeOptions().Labels ??= {}), val);
-        break;
-      case 'volume-driver':
-        (volumeOptions().DriverConfig ??= {}).Name = val;
-        break;
-      case 'volume-opt':
-        setOnMap(((volumeOptions().DriverConfig ??= {}).Options ??= {}), val);
-        break;
-      case 'image-subpath':
-        (mount.ImageOptions ??= {}).Subpath = val;
-        break;
-      case 'tmpfs-size':
-        try {
-          tmpfsOptions().SizeBytes = ramInBytes(val);
-        } catch {
-          throw new Error(`invalid value for ${key}: ${val}`);
-        }
-        break;
-      case 'tmpfs-mode':
-        if (!/^[0-7]+$/.test(val) || parseInt(val, 8) > 0xffffffff) throw new Error(`invalid value for ${key}: ${val}`);
-        tmpfsOptions().Mode = parseInt(val, 8);
-        break;
-      default:
-        throw new Error(`unexpected key '${key}' in '${field}'`);
-    }
+const volumeOptions = (m: RunMount): NonNullable<MountSpec['VolumeOptions']> => (m.VolumeOptions ??= {});
+const bindOptions = (m: RunMount): NonNullable<MountSpec['BindOptions']> => (m.BindOptions ??= {});
+const tmpfsOptions = (m: RunMount): NonNullable<MountSpec['TmpfsOptions']> => (m.TmpfsOptions ??= {});
+
+/** `k=v` into a map; an empty key is dropped. */
+function setOnMap(target: Record<string, string>, v: string): void {
+  const [k, val] = cut(v, '=');
+  if (k !== '') target[k] = val;
+}
+
+/** A field's value through parse, or docker's "invalid value for KEY: VALUE". */
+function valueOf<T>(key: string, val: string, parse: (v: string) => T): T {
+  try {
+    return parse(val);
+  } catch {
+    throw new Error(`invalid value for ${key}: ${val}`);
   }
-  if ((mount.Type as string) === '') throw new Error('type is required');
+}
+
+type FieldSetter = (m: RunMount, val: string, key: string) => void;
+
+const BIND_RECURSIVE: Record<string, (b: NonNullable<MountSpec['BindOptions']>) => void> = {
+  enabled: () => {},
+  disabled: (b) => (b.NonRecursive = true),
+  writable: (b) => (b.ReadOnlyNonRecursive = true),
+  readonly: (b) => (b.ReadOnlyForceRecursive = true),
+};
+
+/** The `key=value` fields of --mount (keys lower-cased). */
+const MOUNT_FIELDS: Record<string, FieldSetter> = {
+  type: (m, v) => (m.Type = v.toLowerCase() as MountSpec['Type']),
+  source: (m, v) => (m.Source = absIfDotRelative(v)),
+  target: (m, v) => (m.Target = v),
+  readonly: (m, v, k) => (m.ReadOnly = valueOf(k, v, parseGoBool)),
+  consistency: (m, v) => (m.Consistency = v.toLowerCase()),
+  'bind-propagation': (m, v) => (bindOptions(m).Propagation = v.toLowerCase()),
+  'bind-nonrecursive': (m, v, k) => (bindOptions(m).NonRecursive = valueOf(k, v, parseGoBool)),
+  'bind-recursive': (m, v, k) => {
+    const set = BIND_RECURSIVE[v];
+    if (!set) throw new Error(`invalid value for ${k}: ${v} (must be "enabled", "disabled", "writable", or "readonly")`);
+    set(bindOptions(m));
+  },
+  'volume-subpath': (m, v) => (volumeOptions(m).Subpath = v),
+  'volume-nocopy': (m, v, k) => (volumeOptions(m).NoCopy = valueOf(k, v, parseGoBool)),
+  'volume-label': (m, v) => setOnMap((volumeOptions(m).Labels ??= {}), v),
+  'volume-driver': (m, v) => ((volumeOptions(m).DriverConfig ??= {}).Name = v),
+  'volume-opt': (m, v) => setOnMap(((volumeOptions(m).DriverConfig ??= {}).Options ??= {}), v),
+  'image-subpath': (m, v) => ((m.ImageOptions ??= {}).Subpath = v),
+  'tmpfs-size': (m, v, k) => (tmpfsOptions(m).SizeBytes = valueOf(k, v, ramInBytes)),
+  'tmpfs-mode': (m, v, k) => {
+    if (!/^[0-7]+$/.test(v) || parseInt(v, 8) > 0xffffffff) throw new Error(`invalid value for ${k}: ${v}`);
+    tmpfsOptions(m).Mode = parseInt(v, 8);
+  },
+};
+MOUNT_FIELDS['src'] = MOUNT_FIELDS['source']!;
+MOUNT_FIELDS['dst'] = MOUNT_FIELDS['destination'] = MOUNT_FIELDS['target']!;
+MOUNT_FIELDS['ro'] = MOUNT_FIELDS['readonly']!;
+
+/** The fields --mount takes without a value: flags that turn an option on. */
+const MOUNT_FLAGS: Record<string, (m: RunMount) => void> = {
+  readonly: (m) => (m.ReadOnly = true),
+  ro: (m) => (m.ReadOnly = true),
+  'volume-nocopy': (m) => (volumeOptions(m).NoCopy = true),
+  'bind-nonrecursive': (m) => (bindOptions(m).NonRecursive = true),
+};
+
+/** What docker's MountOpt.Set checks once every field is read. */
+function checkMount(mount: RunMount): void {
+  const type = mount.Type as string;
+  if (type === '') throw new Error('type is required');
   if (mount.Target === '') throw new Error('target is required');
-  if (mount.VolumeOptions && mount.Type !== 'volume') throw new Error(`cannot mix 'volume-*' options with mount type '${mount.Type}'`);
-  if (mount.ImageOptions && (mount.Type as string) !== 'image') throw new Error(`cannot mix 'image-*' options with mount type '${mount.Type}'`);
-  if (mount.BindOptions && mount.Type !== 'bind') throw new Error(`cannot mix 'bind-*' options with mount type '${mount.Type}'`);
-  if (mount.TmpfsOptions && mount.Type !== 'tmpfs') throw new Error(`cannot mix 'tmpfs-*' options with mount type '${mount.Type}'`);
+  for (const [opts, kind] of [
+    [mount.VolumeOptions, 'volume'],
+    [mount.ImageOptions, 'image'],
+    [mount.BindOptions, 'bind'],
+    [mount.TmpfsOptions, 'tmpfs'],
+  ] as const) {
+    if (opts && type !== kind) throw new Error(`cannot mix '${kind}-*' options with mount type '${type}'`);
+  }
   const b = mount.BindOptions;
   if (b?.ReadOnlyNonRecursive && !mount.ReadOnly) throw new Error("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction");
   if (b?.ReadOnlyForceRecursive) {
     if (!mount.ReadOnly) throw new Error("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction");
     if (b.Propagation !== 'rprivate') throw new Error("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction");
   }
+}
+
+/** opts.MountOpt.Set: the csv syntax of --mount. */
+export function parseMount(value: string): RunMount {
+  const mount: RunMount = { Type: 'volume', Target: '' };
+  for (const field of readCSVRecord(value)) {
+    const [rawKey, val, ok] = cut(field, '=');
+    const key = rawKey.toLowerCase();
+    if (!ok) {
+      const flag = Object.hasOwn(MOUNT_FLAGS, key) ? MOUNT_FLAGS[key] : undefined;
+      if (!flag) throw new Error(`invalid field '${field}' must be a key=value pair`);
+      flag(mount);
+      continue;
+    }
+    const set = Object.hasOwn(MOUNT_FIELDS, key) ? MOUNT_FIELDS[key] : undefined;
+    if (!set) throw new Error(`unexpected key '${key}' in '${field}'`);
+    set(mount, val, key);
+  }
+  checkMount(mount);
   return mount;
 }
 

@@ -135,3 +135,10 @@ export const RUN_OPTIONS: OptSpec[] = [
   ...CREATE_OPTIONS.map((o) => (longName(o) === 'pull' ? { ...o, desc: 'Pull image before running ("always", "missing", "never")' } : o)),
   ...RUN_ONLY_OPTIONS,
 ].sort((a, b) => (longName(a) < longName(b) ? -1 : longName(a) > longName(b) ? 1 : 0));
+
+/** The declaration of a run/create option by its long name (other commands reuse docker's texts). */
+export function runFlag(long: string): OptSpec {
+  const spec = CREATE_OPTIONS.find((o) => longName(o) === long);
+  if (!spec) throw new Error(`run has no --${long} option`);
+  return spec;
+}

@@ -354,6 +354,118 @@ function readPlainFlags(f: OptReader): Partial<RunOptions> {
   return Object.fromEntries(Object.entries(plain).filter(([, v]) => v !== undefined)) as Partial<RunOptions>;
 }
 
+type FlagValues = ReturnType<typeof readFlagValues>;
+type CheckedValues = ReturnType<typeof readCheckedValues>;
+
+/** Stage 1: every flag that has a value type, in docker's order; then the Windows-only refusal. */
+function readFlagValues(f: OptReader, env: NodeJS.ProcessEnv, opts: Opts) {
+  const lists = readListFlags(f, env);
+  const health = readHealthFlags(f, opts);
+  const resources = readResourceFlags(f);
+  const numbers = readHostNumbers(f);
+  refuseWindowsOnly(f);
+  return { ...lists, health, resources, ...numbers };
+}
+
+/** Stage 2: docker's parse() checks, in its order, up to what the builders check. */
+function readCheckedValues(f: OptReader, v: FlagValues, env: NodeJS.ProcessEnv, readFile: ReadFile) {
+  const pull = readPull(f);
+  const mac = readMacAddress(f);
+  const swappiness = v.resources.MemorySwappiness ?? -1;
+  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) throw fail(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
+  const volumes = readVolumes(f);
+  const tmpfs = readTmpfs(f);
+  const ports = readPorts(f);
+  const devices = readDevices(f);
+  const envFiles = f.list('env-file').flatMap((p) => kvFile(p, readFile, (k) => env[k]));
+  const labels = kvMap([...f.list('label-file').flatMap((p) => kvFile(p, readFile)), ...v.labels]);
+  const namespaces = readNamespaces(f);
+  const restart = parseRestartPolicy(f.str('restart') ?? 'no');
+  const logging = readLogging(f);
+  const security = readSecurity(f, readFile);
+  const storageOpts = readStorageOpts(f);
+  return { pull, mac, ...volumes, tmpfs, ...ports, ...devices, env: [...envFiles, ...dedupeEnv(v.envValues)], labels, ...namespaces, restart, ...logging, ...security, storageOpts };
+}
+
+/** What container.Config is built from. */
+function configOptions(f: OptReader, v: FlagValues, c: CheckedValues, args: string[]) {
+  return {
+    image: args[0] ?? '',
+    ...(args.length > 1 ? { cmd: args.slice(1) } : {}),
+    attach: v.attach,
+    interactive: f.bool('interactive'),
+    tty: f.bool('tty'),
+    detach: f.bool('detach'),
+    exposedPorts: c.exposedPorts,
+    env: c.env,
+    labels: c.labels,
+    health: v.health,
+    volumes: c.volumes,
+    ...(v.stopTimeout !== undefined ? { stopTimeout: v.stopTimeout } : {}),
+  };
+}
+
+/** What HostConfig is built from, its resources aside. */
+function hostOptions(f: OptReader, v: FlagValues, c: CheckedValues) {
+  return {
+    binds: c.binds,
+    logDriver: c.logDriver,
+    logOpts: c.logOpts,
+    portBindings: c.portBindings,
+    restart: c.restart,
+    autoRemove: f.bool('rm'),
+    volumesFrom: f.list('volumes-from'),
+    annotations: kvMap(f.list('annotation')),
+    capAdd: normalizeCapabilities(f.list('cap-add')),
+    capDrop: normalizeCapabilities(f.list('cap-drop')),
+    dns: v.dns,
+    dnsOptions: [...f.list('dns-option'), ...f.list('dns-opt')],
+    dnsSearch: v.dnsSearch,
+    extraHosts: v.extraHosts,
+    groupAdd: f.list('group-add'),
+    links: v.links,
+    oomScoreAdj: v.oomScoreAdj,
+    ...pick(c, 'pidMode', 'utsMode', 'usernsMode', 'cgroupnsMode', 'securityOpts', 'systemPathsUnconfined', 'storageOpts', 'tmpfs'),
+    privileged: f.bool('privileged'),
+    publishAll: f.bool('publish-all'),
+    readOnly: f.bool('read-only'),
+    shmSize: v.shmSize,
+    sysctls: v.sysctls,
+    mounts: v.mounts,
+    ...(f.raw('init') !== undefined && f.raw('init') !== null ? { init: f.bool('init') } : {}),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
+
+/** HostConfig's resources: the typed ones of stage 1, the devices of stage 2, and the plain ones. */
+function resourceOptions(f: OptReader, v: FlagValues, c: CheckedValues): RunResources {
+  const deviceRequests = [...v.gpus];
+  if (c.cdiDevices.length > 0) deviceRequests.push({ Driver: 'cdi', Count: 0, DeviceIDs: c.cdiDevices, Capabilities: null, Options: null });
+  const plain = { CgroupParent: f.str('cgroup-parent'), CpusetCpus: f.str('cpuset-cpus'), CpusetMems: f.str('cpuset-mems') };
+  return {
+    ...v.resources,
+    ...Object.fromEntries(Object.entries(plain).filter(([, s]) => s !== undefined)),
+    Devices: c.devices,
+    DeviceCgroupRules: v.deviceCgroupRules,
+    DeviceRequests: deviceRequests,
+    OomKillDisable: f.bool('oom-kill-disable'),
+    PidsLimit: v.pidsLimit,
+    Ulimits: v.ulimits,
+  };
+}
+
+/** --network and the legacy flags that apply to the first network. */
+function networkOptions(f: OptReader, v: FlagValues, c: CheckedValues): Pick<RunOptions, 'networks' | 'legacyNet'> {
+  const aliases = [...f.list('network-alias'), ...f.list('net-alias')];
+  return {
+    networks: v.networks,
+    legacyNet: { aliases, links: v.links, ipv4: f.str('ip') ?? '', ipv6: f.str('ip6') ?? '', mac: c.mac, linkLocalIPs: f.list('link-local-ip') },
+  };
+}
+
 /**
  * docker run / docker create's options and arguments ([IMAGE, ...COMMAND]),
  * read and checked in docker's order, up to what the builders check
@@ -363,94 +475,15 @@ function readPlainFlags(f: OptReader): Partial<RunOptions> {
  */
 export function readRunOptions(opts: Opts, args: string[], env: NodeJS.ProcessEnv, readFile: ReadFile): RunOptions {
   const f = new OptReader(opts);
-  const lists = readListFlags(f, env);
-  const health = readHealthFlags(f, opts);
-  const resources = readResourceFlags(f);
-  const { pidsLimit, ...numbers } = readHostNumbers(f);
-  const annotations = kvMap(f.list('annotation'));
-  refuseWindowsOnly(f);
-
-  const pull = readPull(f);
-  const mac = readMacAddress(f);
-  const swappiness = resources.MemorySwappiness ?? -1;
-  if (swappiness !== -1 && (swappiness < 0 || swappiness > 100)) throw fail(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
-  const volumes = readVolumes(f);
-  const tmpfs = readTmpfs(f);
-  const ports = readPorts(f);
-  const { devices, cdiDevices } = readDevices(f);
-  const envFiles = f.list('env-file').flatMap((p) => kvFile(p, readFile, (k) => env[k]));
-  const labels = kvMap([...f.list('label-file').flatMap((p) => kvFile(p, readFile)), ...lists.labels]);
-  const namespaces = readNamespaces(f);
-  const restart = parseRestartPolicy(f.str('restart') ?? 'no');
-  const logging = readLogging(f);
-  const security = readSecurity(f, readFile);
-  const storageOpts = readStorageOpts(f);
-
-  const deviceRequests = [...lists.gpus];
-  if (cdiDevices.length > 0) deviceRequests.push({ Driver: 'cdi', Count: 0, DeviceIDs: cdiDevices, Capabilities: null, Options: null });
-  const cgroupParent = f.str('cgroup-parent');
-  const cpusetCpus = f.str('cpuset-cpus');
-  const cpusetMems = f.str('cpuset-mems');
+  const v = readFlagValues(f, env, opts);
+  const c = readCheckedValues(f, v, env, readFile);
   return {
     ...readPlainFlags(f),
-    image: args[0] ?? '',
-    ...(args.length > 1 ? { cmd: args.slice(1) } : {}),
-    attach: lists.attach,
-    interactive: f.bool('interactive'),
-    tty: f.bool('tty'),
-    detach: f.bool('detach'),
-    ...ports,
-    env: [...envFiles, ...dedupeEnv(lists.envValues)],
-    labels,
-    health,
-    ...volumes,
-    ...(lists.stopTimeout !== undefined ? { stopTimeout: lists.stopTimeout } : {}),
-    ...logging,
-    restart,
-    autoRemove: f.bool('rm'),
-    volumesFrom: f.list('volumes-from'),
-    annotations,
-    capAdd: normalizeCapabilities(f.list('cap-add')),
-    capDrop: normalizeCapabilities(f.list('cap-drop')),
-    dns: lists.dns,
-    dnsOptions: [...f.list('dns-option'), ...f.list('dns-opt')],
-    dnsSearch: lists.dnsSearch,
-    extraHosts: lists.extraHosts,
-    groupAdd: f.list('group-add'),
-    links: lists.links,
-    ...numbers,
-    ...namespaces,
-    privileged: f.bool('privileged'),
-    publishAll: f.bool('publish-all'),
-    readOnly: f.bool('read-only'),
-    ...security,
-    storageOpts,
-    tmpfs,
-    sysctls: lists.sysctls,
-    resources: {
-      ...resources,
-      ...(cgroupParent !== undefined ? { CgroupParent: cgroupParent } : {}),
-      ...(cpusetCpus !== undefined ? { CpusetCpus: cpusetCpus } : {}),
-      ...(cpusetMems !== undefined ? { CpusetMems: cpusetMems } : {}),
-      Devices: devices,
-      DeviceCgroupRules: lists.deviceCgroupRules,
-      DeviceRequests: deviceRequests,
-      OomKillDisable: f.bool('oom-kill-disable'),
-      PidsLimit: pidsLimit,
-      Ulimits: lists.ulimits,
-    },
-    mounts: lists.mounts,
-    ...(f.raw('init') !== undefined && f.raw('init') !== null ? { init: f.bool('init') } : {}),
-    networks: lists.networks,
-    legacyNet: {
-      aliases: [...f.list('network-alias'), ...f.list('net-alias')],
-      links: lists.links,
-      ipv4: f.str('ip') ?? '',
-      ipv6: f.str('ip6') ?? '',
-      mac,
-      linkLocalIPs: f.list('link-local-ip'),
-    },
-    pull,
+    ...configOptions(f, v, c, args),
+    ...hostOptions(f, v, c),
+    resources: resourceOptions(f, v, c),
+    ...networkOptions(f, v, c),
+    pull: c.pull,
     sigProxy: f.bool('sig-proxy', true),
     quiet: f.bool('quiet'),
     useApiSocket: f.bool('use-api-socket'),
