@@ -114,7 +114,7 @@ async function applyDockerignore(dir: string): Promise<void> {
 }
 
 /** A tar header block: its checksum field matches the block's sum. */
-function isTarHeader(b: Buffer): boolean {
+export function isTarHeader(b: Buffer): boolean {
   if (b.length < 512) return false;
   const field = b.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
   if (!/^[0-7]+$/.test(field)) return false;
@@ -124,7 +124,7 @@ function isTarHeader(b: Buffer): boolean {
 }
 
 /** Reads up to n bytes and returns a stream that still yields every byte. */
-async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   const it = input[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let have = 0;
