@@ -24,11 +24,12 @@ import { posix } from 'node:path';
 import { EngineError, invalidParameter, notFound } from '../errdefs/errdefs.js';
 import type { LayerRecord } from '../image/image-store.js';
 import type { ContainerDefaults, HistoryEntry, ImageConfigFile } from '../image/oci.js';
-import { canonical, checkSignal, cloneDefaults, exposedPort, goQuoteList, healthcheckText, parseGoDuration, setEnv } from './config.js';
+import { canonical, cloneDefaults } from './config.js';
 import type { BuildContainers, BuildImage, BuildImages, StepSpec } from './contracts.js';
 import { contentDigest, contextSources, copyTar, planDestination, ROOT, type CopyPlan, type Source } from './copy.js';
 import { parseDockerfile, type Instruction } from './dockerfile/parser.js';
 import { envMap, processWord } from './dockerfile/shell-lex.js';
+import { applyConfigInstruction, command, DEFAULT_SHELL, one } from './instructions.js';
 import type { BuildOptions, BuildOutput } from './options.js';
 import { globMatcher } from '../util/re2.js';
 
@@ -49,7 +50,6 @@ export interface HostPlatform {
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
 /** Build args usable without an ARG line, and kept out of the history and the cache key. */
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
 
@@ -198,6 +198,8 @@ export class Builder {
     for (const f of ins.flags) if (!allowed.includes(f.name)) throw unknownFlag(ins, f.name);
     const env = this.env(s);
     const word = (w: string) => processWord(w, env, this.escape);
+    const msg = applyConfigInstruction(s, ins, word);
+    if (msg !== undefined) return this.commitNop(s, msg);
     switch (ins.cmd) {
       case 'run':
         return this.run(s, ins);
@@ -206,74 +208,6 @@ export class Builder {
         return this.copy(s, ins, word);
       case 'workdir':
         return this.workdir(s, ins, word);
-      case 'env': {
-        let msg = 'ENV';
-        let next = s.config.Env ?? [];
-        for (const pair of ins.args) {
-          const [k, v] = splitPair(pair, word);
-          next = setEnv(next, k, v);
-          msg += ` ${k}=${v}`;
-        }
-        s.config.Env = next;
-        return this.commitNop(s, msg);
-      }
-      case 'label': {
-        let msg = 'LABEL';
-        const labels = { ...(s.config.Labels ?? {}) };
-        for (const pair of ins.args) {
-          const [k, v] = splitPair(pair, word);
-          labels[k] = v;
-          msg += ` ${k}=${v}`;
-        }
-        s.config.Labels = labels;
-        return this.commitNop(s, msg);
-      }
-      case 'expose': {
-        const ports = ins.args.map(word);
-        const exposed = { ...(s.config.ExposedPorts ?? {}) };
-        for (const p of ports) for (const x of exposedPort(p)) exposed[x] = {};
-        s.config.ExposedPorts = exposed;
-        return this.commitNop(s, `EXPOSE ${ports.join(' ')}`);
-      }
-      case 'user':
-        s.config.User = word(one(ins));
-        return this.commitNop(s, `USER ${s.config.User}`);
-      case 'volume': {
-        const vols = ins.args.map(word).filter((v) => v !== '');
-        if (vols.length === 0) throw invalidParameter('VOLUME specified can not be an empty string');
-        s.config.Volumes = { ...(s.config.Volumes ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) };
-        return this.commitNop(s, `VOLUME [${vols.join(' ')}]`);
-      }
-      case 'stopsignal': {
-        const sig = word(one(ins));
-        checkSignal(sig);
-        s.config.StopSignal = sig;
-        return this.commitNop(s, `STOPSIGNAL ${sig}`);
-      }
-      case 'cmd':
-        s.config.Cmd = this.command(s, ins);
-        s.cmdSet = true;
-        return this.commitNop(s, `CMD ${goQuoteList(s.config.Cmd)}`);
-      case 'entrypoint':
-        s.config.Entrypoint = ins.args.length === 0 && !ins.json ? null : this.command(s, ins);
-        if (!s.cmdSet) s.config.Cmd = null;
-        return this.commitNop(s, `ENTRYPOINT ${goQuoteList(s.config.Entrypoint ?? [])}`);
-      case 'shell':
-        if (!ins.json) throw invalidParameter('SHELL requires the arguments to be in JSON form');
-        if (ins.args.length === 0) throw invalidParameter('SHELL requires at least one argument');
-        s.config.Shell = ins.args;
-        return this.commitNop(s, `SHELL ${goQuoteList(ins.args)}`);
-      case 'healthcheck':
-        s.config.Healthcheck = this.healthcheck(ins);
-        return this.commitNop(s, `HEALTHCHECK ${healthcheckText(s.config.Healthcheck)}`);
-      case 'onbuild': {
-        const trigger = ins.args[0]!.trim();
-        s.config.OnBuild = [...(s.config.OnBuild ?? []), trigger];
-        return this.commitNop(s, `ONBUILD ${trigger}`);
-      }
-      case 'maintainer':
-        s.author = one(ins);
-        return this.commitNop(s, `MAINTAINER ${s.author}`);
       case 'arg': {
         let msg = 'ARG';
         for (const [k, dflt] of this.argPairs(ins, env)) {
@@ -290,37 +224,9 @@ export class Builder {
     }
   }
 
-  /** CMD/ENTRYPOINT/RUN argv: the JSON words, or the shell with the command line. */
-  private command(s: State, ins: Instruction): string[] {
-    if (ins.json) return ins.args;
-    return [...(s.config.Shell ?? DEFAULT_SHELL), ins.args.join(' ')];
-  }
-
-  private healthcheck(ins: Instruction): NonNullable<ContainerDefaults['Healthcheck']> {
-    if (ins.args[0] === 'NONE') return { Test: ['NONE'] };
-    const sub = ins.next!;
-    const test = sub.json ? ['CMD', ...sub.args] : ['CMD-SHELL', sub.args.join(' ')];
-    if (sub.args.length === 0) throw invalidParameter('Missing command after HEALTHCHECK CMD');
-    const hc: NonNullable<ContainerDefaults['Healthcheck']> = { Test: test };
-    for (const f of ins.flags) {
-      const v = f.value ?? '';
-      if (f.name === 'retries') {
-        if (!/^\d+$/.test(v) || Number(v) < 1) throw invalidParameter('--retries must be at least 1');
-        hc.Retries = Number(v);
-      } else {
-        const ns = parseGoDuration(f.name, v);
-        if (ns !== 0 && ns < 1e6) throw invalidParameter(`Interval "${f.name}" cannot be less than 1ms`);
-        if (f.name === 'interval') hc.Interval = ns;
-        else if (f.name === 'timeout') hc.Timeout = ns;
-        else hc.StartPeriod = ns;
-      }
-    }
-    return hc;
-  }
-
   private async run(s: State, ins: Instruction): Promise<void> {
     if (ins.args.length === 0) throw invalidParameter('RUN requires at least one argument');
-    const argv = this.command(s, ins);
+    const argv = command(s.config, ins);
     // Declared build args with values go to the step's environment and (as Docker writes it) its history.
     const envKeys = new Set((s.config.Env ?? []).map((e) => e.split('=')[0]!));
     const declared = [...s.args].filter(([k, v]) => v !== undefined && !envKeys.has(k)).map(([k, v]) => `${k}=${v}`);
@@ -605,18 +511,6 @@ const FLAGS: Record<string, string[]> = {
 
 function unknownFlag(ins: Instruction, name: string): EngineError {
   return invalidParameter(`Dockerfile line ${ins.line}: ${ins.cmd.toUpperCase()}: unknown flag: --${name}`);
-}
-
-function one(ins: Instruction): string {
-  if (ins.args.length !== 1 || ins.args[0] === '') throw invalidParameter(`${ins.cmd.toUpperCase()} requires exactly one argument`);
-  return ins.args[0]!;
-}
-
-function splitPair(pair: string, word: (w: string) => string): [string, string] {
-  const i = pair.indexOf('=');
-  const k = word(pair.slice(0, i));
-  if (k === '') throw invalidParameter(`names can not be blank in ${JSON.stringify(pair)}`);
-  return [k, word(pair.slice(i + 1))];
 }
 
 function quoteIfNeeded(s: string): string {

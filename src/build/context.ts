@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { invalidParameter } from '../errdefs/errdefs.js';
 import { decompressor, detectCompression } from '../image/compression.js';
 import { applyLayer, type LayerLimits } from '../image/unpack.js';
@@ -54,7 +54,7 @@ export async function openContext(body: Readable, scratchDir: string, dockerfile
       const text = await readAll(tarStream, MAX_DOCKERFILE);
       await fs.writeFile(join(dir, name === '' ? 'Dockerfile' : name), text, { mode: 0o600 });
     } else if (tarHead.length > 0) {
-      await applyLayer(tarStream, dir, { maxBytes: limits.maxBytes, maxEntries: limits.maxEntries });
+      await applyLayer(tarStream.pipe(terminated()), dir, { maxBytes: limits.maxBytes, maxEntries: limits.maxEntries });
     }
     const dockerfile = await readDockerfile(dir, name);
     await applyDockerignore(dir);
@@ -113,8 +113,27 @@ async function applyDockerignore(dir: string): Promise<void> {
   await walk('');
 }
 
+/**
+ * Ends a tar stream properly: the docker CLI sends a context (with `-f -`)
+ * that stops right after its last file's data, with neither padding nor the
+ * end-of-archive blocks, which Go's reader accepts. Zero bytes after a
+ * complete archive change nothing.
+ */
+function terminated(): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      cb(null, Buffer.alloc(((512 - (size % 512)) % 512) + 1024));
+    },
+  });
+}
+
 /** A tar header block: its checksum field matches the block's sum. */
-function isTarHeader(b: Buffer): boolean {
+export function isTarHeader(b: Buffer): boolean {
   if (b.length < 512) return false;
   const field = b.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
   if (!/^[0-7]+$/.test(field)) return false;
@@ -124,7 +143,7 @@ function isTarHeader(b: Buffer): boolean {
 }
 
 /** Reads up to n bytes and returns a stream that still yields every byte. */
-async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   const it = input[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let have = 0;

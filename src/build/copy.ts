@@ -22,6 +22,7 @@ import { errnoCode, invalidParameter } from '../errdefs/errdefs.js';
 import { decompressor, detectCompression } from '../image/compression.js';
 import { encodeHeader, tarEntry, type TarEntry } from '../image/layer-diff.js';
 import { closeFd, O_PATH, openDir, openInRoot } from '../sys/dirfd.js';
+import { isTarHeader, peek } from './context.js';
 import { globMatcher, DEFAULT_BUDGET } from '../util/re2.js';
 
 /** One source: a tar producer whose top entry is named ROOT. */
@@ -181,12 +182,12 @@ async function isArchive(ctxDir: string, rel: string): Promise<boolean> {
   try {
     const raw = await firstBytes(s, 512);
     const c = detectCompression(raw);
-    if (c === 'none') return looksLikeTar(raw);
+    if (c === 'none') return isTarHeader(raw);
     const again = await openContextFile(ctxDir, rel);
     const d = decompressor(c)!;
     again.pipe(d);
     try {
-      return looksLikeTar(await firstBytes(d, 512));
+      return isTarHeader(await firstBytes(d, 512));
     } catch {
       return false;
     } finally {
@@ -209,32 +210,11 @@ async function firstBytes(s: Readable, n: number): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, n);
 }
 
-function looksLikeTar(b: Buffer): boolean {
-  if (b.length < 512) return false;
-  const field = b.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
-  if (!/^[0-7]+$/.test(field)) return false;
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : b[i]!;
-  return parseInt(field, 8) === sum;
-}
-
 /** The tar of a (possibly compressed) archive file, as is. */
 async function archiveTar(file: Readable): Promise<Readable> {
-  const head = await firstBytesKeep(file);
-  const d = decompressor(detectCompression(head.head));
-  return d ? head.stream.pipe(d) : head.stream;
-}
-
-async function firstBytesKeep(s: Readable): Promise<{ head: Buffer; stream: Readable }> {
-  const it = s[Symbol.asyncIterator]();
-  const r = await it.next();
-  const head = r.done ? Buffer.alloc(0) : (r.value as Buffer);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (r.done) return;
-    for (let x = await it.next(); !x.done; x = await it.next()) yield x.value as Buffer;
-  }
-  return { head, stream: Readable.from(all(), { objectMode: false }) };
+  const { head, stream } = await peek(file, 6);
+  const d = decompressor(detectCompression(head));
+  return d ? stream.pipe(d) : stream;
 }
 
 function hasWildcards(p: string): boolean {

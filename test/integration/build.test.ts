@@ -304,6 +304,16 @@ describe('docker build (classic builder) against berthd', () => {
     }
   });
 
+  it('takes the Dockerfile from stdin: `build -` and `build -f - DIR` (a context tar without its end blocks)', async () => {
+    const bare = await build(['-t', 'stdin:1', '-'], { input: 'FROM busybox\nRUN echo from-stdin\n' });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(bare.stdout, /^from-stdin$/m);
+    const dir = context({ 'kept.txt': 'k' });
+    const withDir = await build(['-f', '-', '-t', 'stdin:2', dir], { input: 'FROM busybox\nCOPY kept.txt /\n' });
+    assert.equal(withDir.code, 0, withDir.stderr);
+    assert.equal(await ok(['run', '--rm', 'stdin:2', 'cat', '/kept.txt']), 'k');
+  });
+
   it('refuses a Dockerfile error with docker\'s message', async () => {
     const r = await build([context({ Dockerfile: 'FROM busybox\nFOO bar\n' })]);
     assert.notEqual(r.code, 0);
