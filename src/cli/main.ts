@@ -29,6 +29,8 @@ const FAMILIES: [words: string[], load: () => Promise<Registrar>][] = [
   [['volume'], async () => (await import('./commands/volumes.js')).registerVolumeCommands],
   // registries (issue 7): pull, push, login, logout, and `image pull|push`
   [['pull', 'push', 'login', 'logout', 'image'], async () => (await import('./commands/registry.js')).registerRegistryCommands],
+  // image build (issue 14): build, image build, builder build|prune
+  [['build', 'builder', 'image'], async () => (await import('./commands/build.js')).registerBuildCommands],
 ];
 
 /** The registrars for a command line: its family, or all of them (help, unknown words). */

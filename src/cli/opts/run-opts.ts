@@ -456,7 +456,7 @@ function validateIPAddress(val: string): string {
   return ip;
 }
 
-function validateExtraHost(val: string): string {
+export function validateExtraHost(val: string): string {
   let [k, v, ok] = cut(val, '=');
   if (!ok) [k, v, ok] = cut(val, ':');
   if (!ok || k === '' || k.includes(':')) throw new Error(`bad format for add-host: ${goQuote(val)}`);

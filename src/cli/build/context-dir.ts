@@ -1,0 +1,256 @@
+/**
+ * A local directory as a build context, as the docker CLI sends it: the
+ * context and Dockerfile paths resolved (docker's GetContextFromLocalDir),
+ * the tree walked in name order with `.dockerignore` applied the way
+ * go-archive's TarWithOptions applies it, and the result packed as a tar
+ * whose entries all belong to root (uid/gid 0, no user names), mtimes in
+ * whole seconds, hard links as tar links, symlinks not followed.
+ */
+import { createReadStream, promises as fs, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { CliError } from '../command.js';
+import { PatternMatcher, parseIgnoreFile, type MatchInfo } from './ignore.js';
+
+/** One file of the context, in walk order. */
+export interface ContextEntry {
+  /** Slash path inside the context (`a/b.txt`). */
+  rel: string;
+  abs: string;
+  stat: Stats;
+  /** Target of a symlink. */
+  link?: string;
+}
+
+export interface LocalContext {
+  dir: string;
+  /** The Dockerfile's path inside the context (slash form), or outside it (`../x`). */
+  relDockerfile: string;
+}
+
+const prepareError = (msg: string): CliError => new CliError(`unable to prepare context: ${msg}`);
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'ENOTDIR') return 'not a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (e as Error).message;
+}
+
+/**
+ * docker's GetContextFromLocalDir: the context directory (symlinks
+ * resolved, must be a directory) and the Dockerfile relative to it. `-f`
+ * is relative to the current directory; without it `Dockerfile`, else
+ * `dockerfile`, in the context.
+ */
+export async function resolveLocalContext(contextArg: string, dockerfile: string | undefined, cwd = process.cwd()): Promise<LocalContext> {
+  const abs = resolve(cwd, contextArg);
+  let dir: string;
+  try {
+    dir = await fs.realpath(abs);
+  } catch (e) {
+    throw prepareError(`unable to evaluate symlinks in context path: lstat ${abs}: ${errnoText(e)}`);
+  }
+  if (!(await fs.lstat(dir)).isDirectory()) throw prepareError(`context must be a directory: ${dir}`);
+  if (dockerfile === '-') return { dir, relDockerfile: '-' };
+  let absDockerfile: string;
+  if (dockerfile) absDockerfile = resolve(cwd, dockerfile);
+  else {
+    absDockerfile = join(dir, 'Dockerfile');
+    const lower = join(dir, 'dockerfile');
+    if (!(await exists(absDockerfile)) && (await exists(lower))) absDockerfile = lower;
+  }
+  let real: string;
+  try {
+    real = await fs.realpath(absDockerfile);
+  } catch (e) {
+    throw prepareError(`unable to evaluate symlinks in Dockerfile path: lstat ${absDockerfile}: ${errnoText(e)}`);
+  }
+  return { dir, relDockerfile: relative(dir, real).split(sep).join('/') };
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** The patterns of `<dir>/.dockerignore` (none when it does not exist). */
+export async function readDockerignore(dir: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(join(dir, '.dockerignore'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new CliError(`error reading .dockerignore: ${(e as Error).message}`);
+  }
+  return parseIgnoreFile(text);
+}
+
+/** Go's byte-wise name order (os.ReadDir sorts names as bytes, not UTF-16 units). */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * The entries of the context that are sent, in go-archive's walk order.
+ * A directory the patterns exclude is skipped whole unless a `!` pattern
+ * names something below it (then only the re-included entries are sent).
+ * Unreadable files and directories fail the build before anything is sent
+ * (docker's ValidateContextDirectory); sockets cannot go in a tar and are
+ * reported through warn.
+ */
+export async function walkContext(dir: string, excludes: readonly string[], warn: (msg: string) => void = () => {}): Promise<ContextEntry[]> {
+  let pm: PatternMatcher;
+  try {
+    pm = new PatternMatcher(excludes);
+  } catch (e) {
+    throw new CliError(`error checking context: ${(e as Error).message}`);
+  }
+  const out: ContextEntry[] = [];
+  const visit = async (relDir: string, parent: MatchInfo): Promise<void> => {
+    const absDir = relDir ? join(dir, relDir) : dir;
+    let names: string[];
+    try {
+      names = await fs.readdir(absDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new CliError(`checking context: can't stat '${absDir}'`);
+      throw e;
+    }
+    for (const name of names.sort(byteOrder)) {
+      const rel = relDir ? `${relDir}/${name}` : name;
+      const abs = join(dir, rel);
+      const stat = await fs.lstat(abs);
+      const { matched, info } = pm.matchesUsingParentResults(rel, parent);
+      if (matched) {
+        if (stat.isDirectory() && reIncludesBelow(pm, rel)) await visit(rel, info);
+        continue;
+      }
+      if (stat.isSocket()) {
+        warn(`Can't add file ${abs} to tar: archive/tar: sockets not supported`);
+        continue;
+      }
+      const entry: ContextEntry = { rel, abs, stat };
+      if (stat.isSymbolicLink()) entry.link = await fs.readlink(abs);
+      else if (stat.isFile()) await checkReadable(abs);
+      out.push(entry);
+      if (stat.isDirectory()) await visit(rel, info);
+    }
+  };
+  await visit('', undefined);
+  return out;
+}
+
+/** Whether a `!` pattern names something inside the excluded directory rel. */
+function reIncludesBelow(pm: PatternMatcher, rel: string): boolean {
+  return pm.exclusions && pm.patterns.some((p) => p.exclusion && `${p.cleaned}/`.startsWith(`${rel}/`));
+}
+
+async function checkReadable(abs: string): Promise<void> {
+  try {
+    await (await fs.open(abs, 'r')).close();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new CliError(`checking context: no permission to read from '${abs}'`);
+    throw e;
+  }
+}
+
+/** A file put into the context that is not in the directory (a Dockerfile from stdin). */
+export interface ExtraFile {
+  name: string;
+  data: Buffer;
+}
+
+/**
+ * docker's AddDockerfileToBuildContext: the Dockerfile (from stdin or from
+ * outside the context) goes in as `.dockerfile.<20 hex>`, and .dockerignore
+ * names it so that COPY . never copies it.
+ */
+export function extraDockerfile(data: Buffer): ExtraFile {
+  return { name: `.dockerfile.${randomBytes(10).toString('hex')}`, data };
+}
+
+/** tar-stream's entry header (its type is not exported by name). */
+type Header = Parameters<tar.Pack['entry']>[0];
+
+const major = (rdev: number): number => ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+const minor = (rdev: number): number => (rdev & 0xff) | ((rdev >> 12) & ~0xff);
+
+function headerOf(e: ContextEntry, links: Map<string, string>): Header {
+  const s = e.stat;
+  const h: Header = { name: e.rel, mode: s.mode & 0o7777, uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(Math.floor(s.mtimeMs / 1000) * 1000), size: 0 };
+  if (s.isDirectory()) return { ...h, name: `${e.rel}/`, type: 'directory' };
+  if (s.isSymbolicLink()) return { ...h, type: 'symlink', linkname: e.link ?? '' };
+  if (s.isFIFO()) return { ...h, type: 'fifo' };
+  if (s.isCharacterDevice() || s.isBlockDevice()) {
+    return { ...h, type: s.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major(s.rdev), devminor: minor(s.rdev) };
+  }
+  if (s.nlink > 1) {
+    // The first name of a hard-linked file carries the data; later names link to it.
+    const key = `${s.dev}:${s.ino}`;
+    const first = links.get(key);
+    if (first !== undefined) return { ...h, type: 'link', linkname: first };
+    links.set(key, e.rel);
+  }
+  return { ...h, type: 'file', size: s.size };
+}
+
+/**
+ * The tar of the entries (streamed: file contents are read as the tar is
+ * sent). With extra, that file is added at the end and appended to
+ * .dockerignore (which is created when the context has none).
+ */
+export function packContext(entries: readonly ContextEntry[], extra?: ExtraFile): Readable {
+  const pack = tar.pack();
+  const links = new Map<string, string>();
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const write = async (): Promise<void> => {
+    let sawIgnore = false;
+    for (const e of entries) {
+      const h = headerOf(e, links);
+      if (extra && e.rel === '.dockerignore' && h.type === 'file') {
+        sawIgnore = true;
+        const data = Buffer.concat([await fs.readFile(e.abs), Buffer.from(`\n${extra.name}\n`)]);
+        await addBuffer(pack, { ...h, size: data.length }, data);
+      } else if (h.type === 'file' && h.size! > 0) await addFile(pack, h, e.abs);
+      else await addBuffer(pack, h, Buffer.alloc(0));
+    }
+    if (extra) {
+      const base = { mode: 0o600, uid: 0, gid: 0, mtime: now, type: 'file' as const };
+      await addBuffer(pack, { ...base, name: extra.name, size: extra.data.length }, extra.data);
+      if (!sawIgnore) {
+        const data = Buffer.from(`.dockerignore\n${extra.name}\n`);
+        await addBuffer(pack, { ...base, name: '.dockerignore', size: data.length }, data);
+      }
+    }
+    pack.finalize();
+  };
+  write().catch((err: Error) => pack.destroy(err));
+  // tar-stream's pack is a streamx stream; the HTTP client pipes Node streams.
+  return Readable.from(pack);
+}
+
+function addBuffer(pack: tar.Pack, h: Header, data: Buffer): Promise<void> {
+  return new Promise((ok, fail) => pack.entry(h, data, (err) => (err ? fail(err) : ok())));
+}
+
+function addFile(pack: tar.Pack, h: Header, abs: string): Promise<void> {
+  return new Promise((ok, fail) => {
+    const sink = pack.entry(h, (err) => (err ? fail(new Error(`can't add file ${abs} to tar: ${err.message}`)) : ok()));
+    const src = createReadStream(abs);
+    src.on('error', (err) => {
+      sink.destroy(err);
+      fail(err);
+    });
+    src.pipe(sink);
+  });
+}
+
+/** Whether the Dockerfile lies outside the context directory (docker then sends it as an extra file). */
+export function dockerfileOutside(relDockerfile: string): boolean {
+  return relDockerfile.startsWith('../') || isAbsolute(relDockerfile);
+}
