@@ -12,7 +12,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { CliError } from '../command.js';
-import { PatternMatcher, parseIgnoreFile, type MatchInfo } from './ignore.js';
+import { PatternMatcher, keepBuildFiles, parseIgnoreFile, type MatchInfo } from './ignore.js';
 
 /** One file of the context, in walk order. */
 export interface ContextEntry {
@@ -91,6 +91,25 @@ export async function readDockerignore(dir: string): Promise<string[]> {
   return parseIgnoreFile(text);
 }
 
+/**
+ * The exclude patterns the walk applies: .dockerignore's, checked (docker
+ * reports a bad one as "error checking context"), plus the exceptions that
+ * keep the Dockerfile and .dockerignore in the context.
+ */
+export async function contextExcludes(dir: string, relDockerfile: string, dockerfileFromStdin: boolean): Promise<string[]> {
+  const patterns = await readDockerignore(dir);
+  matcher(patterns);
+  return keepBuildFiles(patterns, relDockerfile, dockerfileFromStdin);
+}
+
+function matcher(patterns: readonly string[]): PatternMatcher {
+  try {
+    return new PatternMatcher(patterns);
+  } catch (e) {
+    throw new CliError(`error checking context: ${(e as Error).message}`);
+  }
+}
+
 /** Go's byte-wise name order (os.ReadDir sorts names as bytes, not UTF-16 units). */
 function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -105,12 +124,7 @@ function byteOrder(a: string, b: string): number {
  * reported through warn.
  */
 export async function walkContext(dir: string, excludes: readonly string[], warn: (msg: string) => void = () => {}): Promise<ContextEntry[]> {
-  let pm: PatternMatcher;
-  try {
-    pm = new PatternMatcher(excludes);
-  } catch (e) {
-    throw new CliError(`error checking context: ${(e as Error).message}`);
-  }
+  const pm = matcher(excludes);
   const out: ContextEntry[] = [];
   const visit = async (relDir: string, parent: MatchInfo): Promise<void> => {
     const absDir = relDir ? join(dir, relDir) : dir;
@@ -118,7 +132,7 @@ export async function walkContext(dir: string, excludes: readonly string[], warn
     try {
       names = await fs.readdir(absDir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new CliError(`checking context: can't stat '${absDir}'`);
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new CliError(`error checking context: can't stat '${absDir}'`);
       throw e;
     }
     for (const name of names.sort(byteOrder)) {
@@ -154,7 +168,7 @@ async function checkReadable(abs: string): Promise<void> {
   try {
     await (await fs.open(abs, 'r')).close();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new CliError(`checking context: no permission to read from '${abs}'`);
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new CliError(`error checking context: no permission to read from '${abs}'`);
     throw e;
   }
 }

@@ -89,7 +89,7 @@ function classChar(chars: string[], i: number, p: string): { ch: string; next: n
 
 type MatchType = 'exact' | 'prefix' | 'suffix' | 'regexp';
 
-const REGEXP_SPECIAL = new Set([...'.+()|{}$^']);
+const REGEXP_SPECIAL = new Set([...'.+()|{}$']);
 
 /** One cleaned pattern and how it matches (patternmatcher.Pattern). */
 export class Pattern {

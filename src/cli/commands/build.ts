@@ -14,10 +14,9 @@ import type { Client } from '../../client/client.js';
 import { loadConfig } from '../auth-config.js';
 import { CliError, PROG, type Cli, type Opts } from '../command.js';
 import type { CliContext } from '../context.js';
-import { dockerfileOutside, extraDockerfile, packContext, readDockerignore, resolveLocalContext, walkContext, type ExtraFile } from '../build/context-dir.js';
+import { contextExcludes, dockerfileOutside, extraDockerfile, packContext, resolveLocalContext, walkContext, type ExtraFile } from '../build/context-dir.js';
 import { contextFromStream, readAll } from '../build/context-stream.js';
 import { MessageDisplay, StreamError } from '../build/display.js';
-import { keepBuildFiles } from '../build/ignore.js';
 import { BUILD_OPTIONS, FlagValueError, buildSettings, registryConfigHeader, type BuildSettings } from '../build/options.js';
 import { UploadProgress } from '../build/upload.js';
 import { humanSize } from '../format/units.js';
@@ -53,7 +52,7 @@ async function localContext(ctx: CliContext, arg: string, dockerfile: string | u
     });
     extra = extraDockerfile(data);
   }
-  const excludes = keepBuildFiles(await readDockerignore(dir), relDockerfile, dockerfile === '-');
+  const excludes = await contextExcludes(dir, relDockerfile, dockerfile === '-');
   const entries = await walkContext(dir, excludes, (msg) => ctx.err(`${msg}\n`));
   return { body: packContext(entries, extra), dockerfile: extra ? extra.name : relDockerfile };
 }
