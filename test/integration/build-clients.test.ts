@@ -229,6 +229,9 @@ describe('image build through every client', () => {
       assert.equal(both.stderr, "invalid argument: can't use stdin for both build context and dockerfile\n");
       const noDf = await run(['build', join(ctxDir, 'sub')]);
       assert.match(noDf.stderr, /^unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat .*\/sub\/Dockerfile: no such file or directory\n$/);
+      const squash = await run(['build', '--squash', ctxDir]);
+      assert.equal(squash.code, 1);
+      assert.equal(squash.stderr, '"--squash" is only supported on a Docker daemon with experimental features enabled\n');
       const trust = await run(['build', ctxDir], { env: { DOCKER_CONTENT_TRUST: '1' } });
       assert.equal(trust.code, 1);
       assert.match(trust.stderr, /content trust is not supported/);

@@ -106,6 +106,13 @@ async function confirmLine(ctx: CliContext, question: string): Promise<boolean> 
   return /^y(es)?$/i.test(answer.trim());
 }
 
+/** --squash is an experimental flag: docker refuses it unless the daemon runs with experimental features. */
+async function refuseSquash(ctx: CliContext): Promise<void> {
+  const res = await ctx.client().request('GET', '/_ping');
+  res.resume();
+  if (res.headers['docker-experimental'] !== 'true') throw new CliError('"--squash" is only supported on a Docker daemon with experimental features enabled');
+}
+
 async function runBuild(ctx: CliContext, full: string, arg: string, o: Opts): Promise<number> {
   let s: BuildSettings;
   try {
@@ -115,6 +122,7 @@ async function runBuild(ctx: CliContext, full: string, arg: string, o: Opts): Pr
     throw new CliError(`${e.message}\n\nUsage:  ${full} ${USAGE}\n\nRun '${full} --help' for more information`, 125);
   }
   refuseContentTrust(o);
+  if (o['squash']) await refuseSquash(ctx);
   if (s.iidfile) await fs.rm(s.iidfile, { force: true });
   const prepared = await prepareContext(ctx, arg, s.dockerfile);
 
