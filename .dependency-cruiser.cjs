@@ -1,7 +1,7 @@
 /**
  * Layering rules of docs/architecture.md, checked in CI (`npm run check`).
  */
-const SUBSYSTEMS = '^src/(container|image|snapshot|runtime|network|volume|logs|events)/';
+const SUBSYSTEMS = '^src/(build|container|image|snapshot|runtime|network|volume|logs|events)/';
 module.exports = {
   forbidden: [
     {

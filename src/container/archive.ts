@@ -148,12 +148,12 @@ function statLocated(rootFd: number, path: string, loc: Located): PathStat {
 }
 
 /** The stat of path and a tar of it; the stream owns what it reads from and closes it. */
-export function archivePath(root: string, path: string): { stat: PathStat; body: Readable } {
+export function archivePath(root: string, path: string, as?: string): { stat: PathStat; body: Readable } {
   return withRoot(root, (rootFd) => {
     const loc = locate(rootFd, path);
     try {
       const stat = statLocated(rootFd, path, loc);
-      return { stat, body: tarEntry(loc.dir, loc.entry, { as: loc.archiveName }) };
+      return { stat, body: tarEntry(loc.dir, loc.entry, { as: as ?? loc.archiveName }) };
     } catch (err) {
       closeFd(loc.dir);
       throw err;

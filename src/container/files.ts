@@ -14,7 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { conflict } from '../errdefs/errdefs.js';
+import { conflict, invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import { closeFd, mkdirInRoot, openDir, openDirInRoot, withFd } from '../sys/dirfd.js';
 import { diffLayer, tarDirectory } from '../image/layer-diff.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Host } from '../sys/host.js';
@@ -51,10 +52,11 @@ export class ContainerFiles {
     return this.withRootfs(rec, async (root) => statPath(root, path));
   }
 
-  async archive(rec: ContainerRecord, path: string): Promise<{ stat: PathStat; body: Readable }> {
+  /** A tar of path; its top entry is named `as` when given (the builder's COPY --from), else as docker cp names it. */
+  async archive(rec: ContainerRecord, path: string, as?: string): Promise<{ stat: PathStat; body: Readable }> {
     let stat: PathStat | undefined;
     const body = await this.streamFromRootfs(rec, (root) => {
-      const out = archivePath(root, path);
+      const out = archivePath(root, path, as);
       stat = out.stat;
       return out.body;
     });
@@ -64,6 +66,40 @@ export class ContainerFiles {
   async extract(rec: ContainerRecord, path: string, body: Readable): Promise<void> {
     if (rec.spec.readonlyRootfs) throw conflict('container rootfs is marked read-only');
     await this.withRootfs(rec, (root) => extractTo(root, path, body));
+  }
+
+  /** Extracts a tar into the directory dir, made first (mkdir -p inside the root) when missing: the builder's COPY. */
+  async putFiles(rec: ContainerRecord, dir: string, body: Readable): Promise<void> {
+    await this.withRootfs(rec, async (root) => {
+      try {
+        withFd(openDir(root), (rootFd) => mkdirInRoot(rootFd, dir, 0o755));
+      } catch (err) {
+        body.resume();
+        throw invalidParameter(`cannot create ${dir} in the container: ${messageOf(err)}`, err);
+      }
+      await extractTo(root, dir, body);
+    });
+  }
+
+  /** mkdir -p of a container path (the builder's WORKDIR). */
+  async mkdir(rec: ContainerRecord, path: string): Promise<void> {
+    await this.withRootfs(rec, async (root) => {
+      try {
+        withFd(openDir(root), (rootFd) => mkdirInRoot(rootFd, path, 0o755));
+      } catch (err) {
+        throw invalidParameter(`cannot create ${path} in the container: ${messageOf(err)}`, err);
+      }
+    });
+  }
+
+  /** Whether path is a directory in the container (symlinks resolved inside it). */
+  async isDir(rec: ContainerRecord, path: string): Promise<boolean> {
+    return this.withRootfs(rec, async (root) => {
+      const fd = openDirInRoot(root, path);
+      if (fd === undefined) return false;
+      closeFd(fd);
+      return true;
+    });
   }
 
   /** What the container changed (docker diff), the runtime's own mountpoints left out. */

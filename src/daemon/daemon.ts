@@ -42,6 +42,7 @@ import type { Logger } from '../util/log.js';
 import { ensurePrivateDir } from '../util/private-dir.js';
 import { BERTH_VERSION } from './build-info.js';
 import { DaemonImageBackend } from './image-backend.js';
+import { DaemonBuildBackend } from './build-backend.js';
 import { DaemonSystemBackend } from './system-backend.js';
 import { DEFAULT_CERTS_DIR, RegistryService, type RegistrySettings } from '../image/registry/service.js';
 import { DaemonRegistryBackend } from './registry-backend.js';
@@ -64,7 +65,7 @@ export interface DaemonConfig {
 }
 
 /** The first-level dirs of --root and --exec-root. */
-const STATE_DIRS = ['containers', 'content', 'image', 'network', 'overlay', 'tmp', 'volumes'];
+const STATE_DIRS = ['build', 'containers', 'content', 'image', 'network', 'overlay', 'tmp', 'volumes'];
 const RUNTIME_DIRS = ['containers', 'exec', 'exits', 'runc', 's'];
 
 export class Daemon {
@@ -165,6 +166,10 @@ export class Daemon {
     for (const c of store.all()) if (c.state.status === 'running') health.start(c);
     const [runcVersion, conmonVersion] = await Promise.all([toolVersion('runc'), toolVersion('conmon')]);
     const imageBackend = new DaemonImageBackend(images, events, registryBackend);
+    const build = await DaemonBuildBackend.open(
+      { images, containers, host, events, pull: (p, out) => registryBackend.pull(p, out), platform: hostPlatform() },
+      join(cfg.root, 'build', 'cache.json'),
+    );
     const containerBackend = new DaemonContainerBackend(
       containers,
       images,
@@ -196,7 +201,7 @@ export class Daemon {
         });
         const layersSize = images.snapshots.walk().filter((sn) => sn.kind === 'committed').reduce((n, sn) => n + Number(sn.labels['berth.size'] ?? 0), 0);
         const vols = await Promise.all(volumes.list().map(async (v) => toWireVolume(v, { Size: await volumes.usage(v.name), RefCount: mounts.usersOf(v.name).length })));
-        return { LayersSize: layersSize, Images: imgs, Containers: ctrs, Volumes: vols, BuildCache: [] };
+        return { LayersSize: layersSize, Images: imgs, Containers: ctrs, Volumes: vols, BuildCache: build.cacheUsage() };
       },
     });
     const server = new ApiServer({
@@ -218,6 +223,7 @@ export class Daemon {
           remove: (name, o) => volumes.remove(name, o, mounts.usersOf),
           prune: (filters) => volumes.prune({ filters, usersOf: mounts.usersOf }),
         },
+        build,
       }),
     });
     await server.listen();
@@ -235,6 +241,12 @@ export class Daemon {
     await this.network.close();
     this.registries.close();
   }
+}
+
+/** The platform images are built for: the host's, in OCI names. */
+function hostPlatform(): { os: string; architecture: string } {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return { os: 'linux', architecture: arch[process.arch] ?? process.arch };
 }
 
 /** A stable ID for this engine's root, made on first start. */

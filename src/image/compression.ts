@@ -1,13 +1,12 @@
 /**
  * Recognising and undoing layer compression. Layers arrive gzip-compressed
  * (registries, most archives), zstd-compressed (newer OCI images; through the
- * zstd tool, see sys/zstd) or plain;
- * import and load accept any of them and tell them apart by magic bytes.
+ * zstd tool, see sys/zstd) or plain; build contexts, import and load also
+ * xz and bzip2 (through their tools); they accept any of them and tell them apart by magic bytes.
  */
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { invalidParameter } from '../errdefs/errdefs.js';
-import { zstdDecompress } from '../sys/zstd.js';
+import { toolDecompress, zstdDecompress } from '../sys/zstd.js';
 
 export type Compression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'none';
 
@@ -57,7 +56,9 @@ export function decompressor(c: Compression): Transform | undefined {
       return createGunzip({ chunkSize: 256 * 1024 });
     case 'zstd':
       return zstdDecompress();
-    default:
-      throw invalidParameter(`${c}-compressed data is not supported (use gzip, zstd, or uncompressed tar)`);
+    case 'xz':
+    case 'bzip2':
+      // As Docker's DecompressStream: archives (build contexts, load, import) may be xz or bzip2 too.
+      return toolDecompress(c);
   }
 }

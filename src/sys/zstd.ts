@@ -1,23 +1,33 @@
 /**
- * zstd decompression through Debian's `zstd` tool (Node 20's zlib has no
- * zstd). One process per stream; the transform applies back-pressure both
- * ways and fails with the tool's message when the data is not valid zstd.
+ * Decompression through Debian's tools where Node 20's zlib has none: `zstd`
+ * (zstd layers), `xz` and `bzip2` (build contexts). One process per stream;
+ * the transform applies back-pressure both ways and fails with the tool's
+ * message when the data is not valid for it.
  */
 import { spawn } from 'node:child_process';
 import { Transform, type TransformCallback } from 'node:stream';
 
-export class ZstdDecompress extends Transform {
+const TOOLS = {
+  zstd: ['zstd', ['-d', '-c', '-q', '--no-progress'], 'zstd'],
+  xz: ['xz', ['-d', '-c', '-q'], 'xz-utils'],
+  bzip2: ['bzip2', ['-d', '-c', '-q'], 'bzip2'],
+} as const;
+
+export type ToolFormat = keyof typeof TOOLS;
+
+export class ToolDecompress extends Transform {
   private readonly child;
   private readonly stderr: Buffer[] = [];
   private readonly exited: Promise<number>;
   private flushed = false;
 
-  constructor() {
+  constructor(private readonly format: ToolFormat) {
     super();
-    this.child = spawn('zstd', ['-d', '-c', '-q', '--no-progress'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const [tool, args] = TOOLS[format];
+    this.child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.child.on('error', (e) => {
-        this.destroy(new Error(`cannot run zstd to decompress a zstd layer (is the zstd package installed?): ${e.message}`));
+        this.destroy(new Error(`cannot run ${TOOLS[format][0]} to decompress ${format} data (is the ${TOOLS[format][2]} package installed?): ${e.message}`));
         resolve(127);
       });
       this.child.on('close', (code, sig) => resolve(code ?? (sig ? 128 : 1)));
@@ -36,8 +46,9 @@ export class ZstdDecompress extends Transform {
   }
 
   private failure(code: number): Error {
-    const msg = Buffer.concat(this.stderr).toString('utf8').trim().replace(/^zstd: /, '').replace(/^\/\*stdin\*\\?\s*:?\s*/, '');
-    return new Error(`zstd: invalid or corrupt zstd data${msg ? `: ${msg}` : ''} (exit status ${code})`);
+    const tool = TOOLS[this.format][0];
+    const msg = Buffer.concat(this.stderr).toString('utf8').trim().replace(new RegExp(`^${tool}: `), '').replace(/^\(?\/?\*?stdin\*?\)?\\?\s*:?\s*/, '');
+    return new Error(`${tool}: invalid or corrupt ${this.format} data${msg ? `: ${msg}` : ''} (exit status ${code})`);
   }
 
   override _read(size: number): void {
@@ -71,5 +82,9 @@ export class ZstdDecompress extends Transform {
 }
 
 export function zstdDecompress(): Transform {
-  return new ZstdDecompress();
+  return new ToolDecompress('zstd');
+}
+
+export function toolDecompress(format: ToolFormat): Transform {
+  return new ToolDecompress(format);
 }

@@ -309,6 +309,7 @@ const backends: Backends = {
   events: elsewhere as Backends['events'],
   networks: elsewhere as Backends['networks'],
   volumes: elsewhere as Backends['volumes'],
+  build: elsewhere as Backends['build'],
 };
 
 let dir = '';

@@ -3,6 +3,7 @@
  * matters (first match wins; see router.ts).
  */
 import type { Route } from '../router.js';
+import { buildRoutes, type BuildBackend } from './build.js';
 import { containerRoutes, type ContainerBackend } from './containers.js';
 import { eventRoutes, type EventsBackend } from './events.js';
 import { execRoutes, type ExecBackend } from './exec.js';
@@ -21,6 +22,7 @@ export interface Backends {
   events: EventsBackend;
   networks: NetworkBackend;
   volumes: VolumeBackend;
+  build: BuildBackend;
 }
 
 export function apiRoutes(b: Backends): Route[] {
@@ -33,5 +35,6 @@ export function apiRoutes(b: Backends): Route[] {
     ...eventRoutes(b.events),
     ...networkRoutes(b.networks),
     ...volumeRoutes(b.volumes),
+    ...buildRoutes(b.build),
   ];
 }
