@@ -106,7 +106,7 @@ describe('image build through every client', () => {
         const r = await build({ tag, msg: label });
         assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
         if (warns) assert.match(r.stderr, warns);
-        assert.match(r.stdout, /^Sending build context to Docker daemon {2}\d+(\.\d+)?[kM]?B\r\r\n/);
+        assert.match(r.stdout, /^Sending build context to Docker daemon +\d+(\.\d+)?[kM]?B\r\r\n/);
         assert.match(r.stdout, /\nStep 1\/11 : ARG BASE=busybox\n/);
         assert.match(r.stdout, /\nStep 2\/11 : FROM \$BASE AS builder\n/);
         assert.match(r.stdout, /\nStep 12\/11 : CMD \["cat", "\/out.txt", "\/listing.txt"\]\n/);
@@ -237,13 +237,14 @@ describe('image build through every client', () => {
       assert.match(trust.stderr, /content trust is not supported/);
     });
 
-    it('builder prune -f removes the build cache and reports it', async () => {
+    it('builder prune -a -f removes the build cache and reports it as docker does', async () => {
       const r = await run(['builder', 'prune', '-a', '-f']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /Total reclaimed space: \d/);
-      const again = await run(['build', '--build-arg', 'MSG=berth', '-t', 'after-prune', ctxDir]);
-      assert.equal(again.code, 0, again.stderr);
-      assert.doesNotMatch(again.stdout, /Using cache/);
+      assert.match(r.stdout, /^(Deleted build cache objects:\n([0-9a-z]+\n)+\n)?Total reclaimed space: \d+(\.\d+)?[kMG]?B\n$/);
+      const again = await run(['builder', 'prune', '-a', '-f']);
+      assert.equal(again.stdout, 'Total reclaimed space: 0B\n');
+      const build = await run(['build', '-q', '--build-arg', 'MSG=berth', ctxDir]);
+      assert.equal(build.code, 0, build.stderr);
     });
 
     it('image build and builder build are the same command', async () => {
@@ -317,7 +318,9 @@ except docker.errors.BuildError as e:
 
   describe('docker-compose 1.29', { skip: existsSync('/usr/bin/docker-compose') ? false : 'docker-compose is not installed (apt-get install docker-compose)' }, () => {
     let project: string;
-    const compose = (args: string[]) => runCmd(['docker-compose', '-p', 'bt', ...args], { env: { DOCKER_HOST: d.host, COMPOSE_INTERACTIVE_NO_CLI: '1' }, timeoutMs: 180_000 });
+    // COMPOSE_DOCKER_CLI_BUILD picks compose's builder: docker-py's API call (0) or `docker build` (1).
+    const compose = (args: string[], cliBuild: '0' | '1') =>
+      runCmd(['docker-compose', '-p', 'bt', ...args], { env: { DOCKER_HOST: d.host, COMPOSE_INTERACTIVE_NO_CLI: '1', COMPOSE_DOCKER_CLI_BUILD: cliBuild, DOCKER_BUILDKIT: '0' }, timeoutMs: 180_000 });
     before(() => {
       project = join(work, 'compose');
       mkdirSync(project, { recursive: true });
@@ -326,9 +329,9 @@ except docker.errors.BuildError as e:
         `version: "3"\nservices:\n  app:\n    build:\n      context: ${ctxDir}\n      args:\n        MSG: compose\n    image: compose-built:latest\n  broken:\n    build:\n      context: ${ctxDir}\n      dockerfile: Dockerfile.fail\n    image: compose-broken:latest\n`,
       );
     });
-    const inProject = (args: string[]) => compose(['-f', join(project, 'docker-compose.yml'), ...args]);
+    const inProject = (args: string[], cliBuild: '0' | '1' = '0') => compose(['-f', join(project, 'docker-compose.yml'), ...args], cliBuild);
 
-    it('build: the service image is built and tagged, a failing service fails the command', async () => {
+    it('build (through docker-py): the service image is built and tagged, a failing service fails the command', async () => {
       const r = await inProject(['build', 'app']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout + r.stderr, /Successfully tagged compose-built:latest/);
@@ -338,8 +341,8 @@ except docker.errors.BuildError as e:
       assert.match(broken.stdout + broken.stderr, /returned a non-zero code: 3/);
     });
 
-    it('up --build rebuilds (from the cache) and runs the service', async () => {
-      const r = await inProject(['up', '--build', '--abort-on-container-exit', 'app']);
+    it('up --build (through `docker build`) rebuilds from the cache and runs the service', async () => {
+      const r = await inProject(['up', '--no-color', '--build', '--abort-on-container-exit', 'app'], '1');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout + r.stderr, /Using cache/);
       assert.match(r.stdout, /app_1 +\| built:compose/);
