@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { alternate, cliArgv, cliRows, cliVariants, type Ctx, type Variant } from '../lib/context.js';
+import { alternate, cliArgv, cliRows, cliVariants, statOf, type Ctx, type Variant } from '../lib/context.js';
 import { runCmd } from '../lib/host.js';
 
 export const S7 = '7. build (multi-stage, 4 RUN + 4 COPY, 300 files + 4 MB)';
@@ -52,14 +52,15 @@ function env(ctx: Ctx): NodeJS.ProcessEnv {
   return { ...ctx.env, DOCKER_BUILDKIT: '0' };
 }
 
-async function build(ctx: Ctx, v: Variant, dir: string, extra: string[]): Promise<number> {
+/** One timed build; a recorded cached build must run no step (the warm-up one fills the cache). */
+async function build(ctx: Ctx, v: Variant, dir: string, extra: string[], recorded: boolean): Promise<number> {
   const client = v.client === 'API' ? 'docker CLI' : v.client;
   const r = await runCmd(cliArgv(ctx, client, v.engine, ['build', ...extra, '-t', TAG, dir]), env(ctx));
   if (r.code !== 0) throw new Error(`${v.key}: build ${extra.join(' ')} exited with ${r.code}: ${(r.stderr || r.stdout).trim().slice(-400)}`);
   if (extra.includes('--no-cache')) {
     // Each cold build leaves the previous image's chain untagged: remove it now, outside the timing.
     await v.engine.api.removeImage(TAG);
-  } else if (/Running in/.test(r.stdout)) throw new Error(`${v.key}: the cached build ran a step: ${r.stdout.slice(-400)}`);
+  } else if (recorded && /Running in/.test(r.stdout)) throw new Error(`${v.key}: the cached build ran a step: ${r.stdout.slice(-400)}`);
   return r.ms;
 }
 
@@ -69,22 +70,19 @@ export async function buildImage(ctx: Ctx): Promise<void> {
   const variants = cliVariants(ctx);
   const reps = Math.max(3, ctx.settings.imageReps);
   try {
-    ctx.progress('  cold builds (--no-cache)');
-    const cold = await alternate(variants, reps, 1, (v) => build(ctx, v, dir, ['--no-cache']));
-    ctx.rows.push(...cliRows(ctx, S7, 'cold build (--no-cache)', cold));
-    ctx.progress('  cached builds');
-    const cached = await alternate(variants, reps, 1, (v) => build(ctx, v, dir, []));
-    ctx.rows.push(...cliRows(ctx, S7, 'fully cached rebuild', cached));
-    const ratio = (s: Map<string, number[]>, key: string): number => {
-      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-      return med(s.get(key) ?? []) / med(s.get('docker CLI→docker') ?? []);
-    };
-    if (ctx.docker) {
+    const measure = async (key: 'cold' | 'cached', name: string, extra: string[]): Promise<void> => {
+      ctx.progress(`  ${name}`);
+      const samples = await alternate(variants, reps, 1, (v, recorded) => build(ctx, v, dir, extra, recorded));
+      ctx.rows.push(...cliRows(ctx, S7, name, samples));
+      const docker = statOf(samples, 'docker CLI→docker');
+      if (!docker) return;
       for (const client of ['docker CLI', 'berth CLI'] as const) {
-        ctx.facts[`build.cold.ratio.${client}`] = ratio(cold, `${client}→berth`);
-        ctx.facts[`build.cached.ratio.${client}`] = ratio(cached, `${client}→berth`);
+        const berth = statOf(samples, `${client}→berth`);
+        if (berth) ctx.facts[`build.${key}.ratio.${client}`] = berth.median / docker.median;
       }
-    }
+    };
+    await measure('cold', 'cold build (--no-cache)', ['--no-cache']);
+    await measure('cached', 'fully cached rebuild', []);
   } finally {
     // The tag and, with it, the intermediate images of the build (rmi prunes untagged parents).
     for (const e of [ctx.berth, ...(ctx.docker ? [ctx.docker] : [])]) await e.api.removeImage(TAG).catch(() => {});
