@@ -5,7 +5,7 @@
  * one-file tar, as docker's GetContextFromReader does.
  */
 import { PassThrough, Readable } from 'node:stream';
-import tar from 'tar-stream';
+import { END, encodeHeader, padding } from './tar-writer.js';
 import { CliError } from '../command.js';
 
 const BLOCK = 512;
@@ -95,12 +95,9 @@ export async function contextFromStream(input: Readable, dockerfile: string | un
 }
 
 function singleFileTar(name: string, data: Buffer): Readable {
-  const pack = tar.pack();
   const mode = 0o666 & ~process.umask();
-  const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
-  pack.entry({ name, mode, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, uname: '', gname: '', mtime, size: data.length, type: 'file' }, data);
-  pack.finalize();
-  return Readable.from(pack);
+  const header = encodeHeader({ name, type: 'file', mode, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtime: Math.floor(Date.now() / 1000), size: data.length });
+  return Readable.from([header, data, padding(data.length), END]);
 }
 
 export async function readAll(input: Readable): Promise<Buffer> {

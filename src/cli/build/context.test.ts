@@ -100,6 +100,11 @@ describe('directory contexts', () => {
     assert.deepEqual(await sent(d), ['.dockerignore', 'Dockerfile', 'docs/keep.md', 'src', 'src/deep', 'src/deep/er', 'src/deep/er/y.js', 'src/main.js', 'sub', 'sub/app.log']);
   });
 
+  it('walks an excluded directory with re-included entries at its place in name order', async () => {
+    const d = fresh({ '.dockerignore': 'm\n!m/keep\n', Dockerfile: '', 'a.txt': '', 'm/keep': '', 'm/drop': '', 'z.txt': '' });
+    assert.deepEqual(await sent(d), ['.dockerignore', 'Dockerfile', 'a.txt', 'm/keep', 'z.txt']);
+  });
+
   it('always sends the Dockerfile and .dockerignore, even when the patterns exclude them', async () => {
     const d = fresh({ '.dockerignore': '*\n', Dockerfile: 'FROM scratch\n', 'other.txt': '' });
     assert.deepEqual(await sent(d), ['.dockerignore', 'Dockerfile']);
@@ -113,7 +118,8 @@ describe('directory contexts', () => {
   });
 
   it('packs entries as root with whole-second mtimes, keeping modes, symlinks and hard links', async () => {
-    const d = fresh({ Dockerfile: 'FROM scratch\n', 'bin/run.sh': '#!/bin/sh\n', 'data.txt': 'hello' });
+    const long = `${'deep-directory-name/'.repeat(6)}${'long-file-name-'.repeat(8)}.txt`;
+    const d = fresh({ Dockerfile: 'FROM scratch\n', 'bin/run.sh': '#!/bin/sh\n', 'data.txt': 'hello', [long]: 'long name' });
     chmodSync(join(d, 'bin/run.sh'), 0o755);
     chmodSync(join(d, 'data.txt'), 0o640);
     symlinkSync('data.txt', join(d, 'link'));
@@ -121,10 +127,12 @@ describe('directory contexts', () => {
     utimesSync(join(d, 'data.txt'), 1_700_000_000.75, 1_700_000_000.75);
     const items = await untar(packContext(await walkContext(d, [])));
     const by = new Map(items.map((i) => [i.name, i]));
+    const dirs = long.split('/').slice(0, -1).map((_p, i, all) => `${all.slice(0, i + 1).join('/')}/`);
     assert.deepEqual(
       items.map((i) => i.name),
-      ['Dockerfile', 'bin/', 'bin/run.sh', 'data.txt', 'link', 'zz-hard'],
+      ['Dockerfile', 'bin/', 'bin/run.sh', 'data.txt', ...dirs, long, 'link', 'zz-hard'],
     );
+    assert.equal(by.get(long)!.data, 'long name');
     for (const i of items) {
       assert.equal(i.uid, 0, i.name);
       assert.equal(i.gid, 0, i.name);
