@@ -149,6 +149,13 @@ describe('directory contexts', () => {
     assert.equal(by.get('zz-hard')!.linkname, 'data.txt');
   });
 
+  it('fails the context rather than send a corrupt tar when a file changes size meanwhile', async () => {
+    const d = fresh({ Dockerfile: 'FROM scratch\n', 'grows.txt': 'short' });
+    const entries = await walkContext(d, []);
+    writeFileSync(join(d, 'grows.txt'), 'much longer now');
+    await assert.rejects(readAll(packContext(entries)), /can't add file .*grows\.txt to tar: it changed size while being sent \(5 bytes expected\)/);
+  });
+
   it('adds a Dockerfile from elsewhere under a hidden name and lists it in .dockerignore', async () => {
     const d = fresh({ 'a.txt': 'a' });
     const extra = extraDockerfile(Buffer.from('FROM scratch\n'));
