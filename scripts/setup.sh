@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(runc conmon tini busybox-static nftables iproute2 iptables zstd docker-registry apache2-utils iperf3 tmux util-linux strace curl ca-certificates hyperfine gcc libc6-dev)
+PACKAGES=(runc conmon tini busybox-static nftables iproute2 iptables zstd xz-utils bzip2 docker-registry apache2-utils iperf3 tmux util-linux strace curl ca-certificates hyperfine gcc libc6-dev)
 # The docker CLI is used as a test client; Debian's docker.io provides it where it is missing
 # (its daemon is never started by this project).
 command -v docker >/dev/null 2>&1 || PACKAGES+=(docker.io)

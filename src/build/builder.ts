@@ -24,12 +24,14 @@ import { posix } from 'node:path';
 import { EngineError, invalidParameter, notFound } from '../errdefs/errdefs.js';
 import type { LayerRecord } from '../image/image-store.js';
 import type { ContainerDefaults, HistoryEntry, ImageConfigFile } from '../image/oci.js';
-import { canonical, checkSignal, cloneDefaults, exposedPort, goQuoteList, healthcheckText, parseGoDuration, setEnv } from './config.js';
+import { canonical, cloneDefaults } from './config.js';
 import type { BuildContainers, BuildImage, BuildImages, StepSpec } from './contracts.js';
 import { contentDigest, contextSources, copyTar, planDestination, ROOT, type CopyPlan, type Source } from './copy.js';
 import { parseDockerfile, type Instruction } from './dockerfile/parser.js';
 import { envMap, processWord } from './dockerfile/shell-lex.js';
+import { applyConfigInstruction, command, DEFAULT_SHELL, one } from './instructions.js';
 import type { BuildOptions, BuildOutput } from './options.js';
+import { globMatcher } from '../util/re2.js';
 
 /** A RUN step exited non-zero: Docker's message and the exit code for errorDetail. */
 export class StepFailed extends EngineError {
@@ -48,7 +50,6 @@ export interface HostPlatform {
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
 /** Build args usable without an ARG line, and kept out of the history and the cache key. */
 const PROXY_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
 
@@ -95,6 +96,8 @@ export class Builder {
     private readonly out: BuildOutput,
     private readonly contextDir: string,
     dockerfile: string,
+    /** This build's own scratch space (ADD's downloads). */
+    private readonly scratchDir: string,
   ) {
     if (opts.platform) checkPlatform(opts.platform, d.platform);
     const df = parseDockerfile(dockerfile);
@@ -195,6 +198,8 @@ export class Builder {
     for (const f of ins.flags) if (!allowed.includes(f.name)) throw unknownFlag(ins, f.name);
     const env = this.env(s);
     const word = (w: string) => processWord(w, env, this.escape);
+    const msg = applyConfigInstruction(s, ins, word);
+    if (msg !== undefined) return this.commitNop(s, msg);
     switch (ins.cmd) {
       case 'run':
         return this.run(s, ins);
@@ -203,74 +208,6 @@ export class Builder {
         return this.copy(s, ins, word);
       case 'workdir':
         return this.workdir(s, ins, word);
-      case 'env': {
-        let msg = 'ENV';
-        let next = s.config.Env ?? [];
-        for (const pair of ins.args) {
-          const [k, v] = splitPair(pair, word);
-          next = setEnv(next, k, v);
-          msg += ` ${k}=${v}`;
-        }
-        s.config.Env = next;
-        return this.commitNop(s, msg);
-      }
-      case 'label': {
-        let msg = 'LABEL';
-        const labels = { ...(s.config.Labels ?? {}) };
-        for (const pair of ins.args) {
-          const [k, v] = splitPair(pair, word);
-          labels[k] = v;
-          msg += ` ${k}=${v}`;
-        }
-        s.config.Labels = labels;
-        return this.commitNop(s, msg);
-      }
-      case 'expose': {
-        const ports = ins.args.map(word);
-        const exposed = { ...(s.config.ExposedPorts ?? {}) };
-        for (const p of ports) for (const x of exposedPort(p)) exposed[x] = {};
-        s.config.ExposedPorts = exposed;
-        return this.commitNop(s, `EXPOSE ${ports.join(' ')}`);
-      }
-      case 'user':
-        s.config.User = word(one(ins));
-        return this.commitNop(s, `USER ${s.config.User}`);
-      case 'volume': {
-        const vols = ins.args.map(word).filter((v) => v !== '');
-        if (vols.length === 0) throw invalidParameter('VOLUME specified can not be an empty string');
-        s.config.Volumes = { ...(s.config.Volumes ?? {}), ...Object.fromEntries(vols.map((v) => [v, {}])) };
-        return this.commitNop(s, `VOLUME [${vols.join(' ')}]`);
-      }
-      case 'stopsignal': {
-        const sig = word(one(ins));
-        checkSignal(sig);
-        s.config.StopSignal = sig;
-        return this.commitNop(s, `STOPSIGNAL ${sig}`);
-      }
-      case 'cmd':
-        s.config.Cmd = this.command(s, ins);
-        s.cmdSet = true;
-        return this.commitNop(s, `CMD ${goQuoteList(s.config.Cmd)}`);
-      case 'entrypoint':
-        s.config.Entrypoint = ins.args.length === 0 && !ins.json ? null : this.command(s, ins);
-        if (!s.cmdSet) s.config.Cmd = null;
-        return this.commitNop(s, `ENTRYPOINT ${goQuoteList(s.config.Entrypoint ?? [])}`);
-      case 'shell':
-        if (!ins.json) throw invalidParameter('SHELL requires the arguments to be in JSON form');
-        if (ins.args.length === 0) throw invalidParameter('SHELL requires at least one argument');
-        s.config.Shell = ins.args;
-        return this.commitNop(s, `SHELL ${goQuoteList(ins.args)}`);
-      case 'healthcheck':
-        s.config.Healthcheck = this.healthcheck(ins);
-        return this.commitNop(s, `HEALTHCHECK ${healthcheckText(s.config.Healthcheck)}`);
-      case 'onbuild': {
-        const trigger = ins.args[0]!.trim();
-        s.config.OnBuild = [...(s.config.OnBuild ?? []), trigger];
-        return this.commitNop(s, `ONBUILD ${trigger}`);
-      }
-      case 'maintainer':
-        s.author = one(ins);
-        return this.commitNop(s, `MAINTAINER ${s.author}`);
       case 'arg': {
         let msg = 'ARG';
         for (const [k, dflt] of this.argPairs(ins, env)) {
@@ -287,37 +224,9 @@ export class Builder {
     }
   }
 
-  /** CMD/ENTRYPOINT/RUN argv: the JSON words, or the shell with the command line. */
-  private command(s: State, ins: Instruction): string[] {
-    if (ins.json) return ins.args;
-    return [...(s.config.Shell ?? DEFAULT_SHELL), ins.args.join(' ')];
-  }
-
-  private healthcheck(ins: Instruction): NonNullable<ContainerDefaults['Healthcheck']> {
-    if (ins.args[0] === 'NONE') return { Test: ['NONE'] };
-    const sub = ins.next!;
-    const test = sub.json ? ['CMD', ...sub.args] : ['CMD-SHELL', sub.args.join(' ')];
-    if (sub.args.length === 0) throw invalidParameter('Missing command after HEALTHCHECK CMD');
-    const hc: NonNullable<ContainerDefaults['Healthcheck']> = { Test: test };
-    for (const f of ins.flags) {
-      const v = f.value ?? '';
-      if (f.name === 'retries') {
-        if (!/^\d+$/.test(v) || Number(v) < 1) throw invalidParameter('--retries must be at least 1');
-        hc.Retries = Number(v);
-      } else {
-        const ns = parseGoDuration(f.name, v);
-        if (ns !== 0 && ns < 1e6) throw invalidParameter(`Interval "${f.name}" cannot be less than 1ms`);
-        if (f.name === 'interval') hc.Interval = ns;
-        else if (f.name === 'timeout') hc.Timeout = ns;
-        else hc.StartPeriod = ns;
-      }
-    }
-    return hc;
-  }
-
   private async run(s: State, ins: Instruction): Promise<void> {
     if (ins.args.length === 0) throw invalidParameter('RUN requires at least one argument');
-    const argv = this.command(s, ins);
+    const argv = command(s.config, ins);
     // Declared build args with values go to the step's environment and (as Docker writes it) its history.
     const envKeys = new Set((s.config.Env ?? []).map((e) => e.split('=')[0]!));
     const declared = [...s.args].filter(([k, v]) => v !== undefined && !envKeys.has(k)).map(([k, v]) => `${k}=${v}`);
@@ -341,8 +250,9 @@ export class Builder {
       await this.commitContainer(s, id, probe, saved.join(' '));
       ok = true;
     } finally {
-      await this.dropContainer(id, ok);
+      await this.dropContainer(id, ok, true);
     }
+    this.out.stream(` ---> ${short(s.imageId)}\n`);
   }
 
   private async copy(s: State, ins: Instruction, word: (w: string) => string): Promise<void> {
@@ -357,12 +267,13 @@ export class Builder {
     const mode = chmodText === undefined ? undefined : parseChmod(word(chmodText));
     const reader = from !== undefined ? await this.fromSource(word(from)) : undefined;
     try {
-      const sources = reader ? await reader.sources(srcs) : await contextSources(this.contextDir, srcs, what, ins.cmd === 'add');
+      const sources = reader ? await reader.sources(srcs) : await contextSources(this.contextDir, srcs, what, ins.cmd === 'add' ? { downloads: this.scratchDir, signal: this.d.signal } : undefined);
       const hashPlan: CopyPlan = { dir: '/', sources, ...(mode !== undefined ? { mode } : {}) };
       const digest = await contentDigest(hashPlan);
       const tail = `${chown ? ` --chown=${word(chown)}` : ''}${mode !== undefined ? ` --chmod=${chmodText}` : ''}`;
       const msg = `${what}${tail} ${digest} in ${dest} `;
-      const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', msg] };
+      // One word `#(nop) COPY …` (one space), where config-only steps have two (`#(nop) `, `ENV …`): Docker's texts.
+      const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), `#(nop) ${msg}`] };
       if (this.fromCache(s, probe)) return;
       const id = await this.d.containers.create(this.spec(s, probe.Cmd!, s.config.Env ?? []));
       let ok = false;
@@ -377,8 +288,9 @@ export class Builder {
         await this.commitContainer(s, id, probe, probe.Cmd!.join(' '));
         ok = true;
       } finally {
-        await this.dropContainer(id, ok);
+        await this.dropContainer(id, ok, false);
       }
+      this.out.stream(` ---> ${short(s.imageId)}\n`);
     } finally {
       await reader?.close();
     }
@@ -387,17 +299,19 @@ export class Builder {
   private async workdir(s: State, ins: Instruction, word: (w: string) => string): Promise<void> {
     const dir = word(one(ins));
     s.config.WorkingDir = posix.normalize(dir.startsWith('/') ? dir : posix.join(s.config.WorkingDir || '/', dir));
-    const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', `WORKDIR ${s.config.WorkingDir}`] };
+    const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), `#(nop) WORKDIR ${s.config.WorkingDir}`] };
     if (this.fromCache(s, probe)) return;
     const id = await this.d.containers.create(this.spec(s, probe.Cmd!, s.config.Env ?? []));
+    this.out.stream(` ---> Running in ${id.slice(0, 12)}\n`);
     let ok = false;
     try {
       await this.d.containers.mkdir(id, s.config.WorkingDir);
       await this.commitContainer(s, id, probe, probe.Cmd!.join(' '));
       ok = true;
     } finally {
-      await this.dropContainer(id, ok);
+      await this.dropContainer(id, ok, true);
     }
+    this.out.stream(` ---> ${short(s.imageId)}\n`);
   }
 
   /** COPY --from: a previous stage (by name or index) or an image; sources read through a container of it. */
@@ -415,21 +329,39 @@ export class Builder {
       sources: async (srcs) => {
         const out: Source[] = [];
         for (const src of srcs) {
-          if (/[*?[]/.test(src)) throw invalidParameter(`COPY --from=${from}: wildcards in the source (${src}) are not supported by berth's builder; name the files`);
-          const path = posix.normalize(`/${src}`);
-          const isDir = await this.d.containers.isDir(id, path);
-          const open = () => this.d.containers.archive(id, path, ROOT);
-          // The source must exist: fail here, with Docker's message, rather than at the copy.
-          await (await open().catch((e: unknown) => {
-            if (e instanceof EngineError && e.kind === 'NotFound') throw notFound(`COPY failed: stat ${path}: file does not exist`);
-            throw e;
-          })).destroy();
-          out.push({ open, isDir, base: posix.basename(path) || '.' });
+          const pattern = posix.normalize(`/${src}`);
+          const paths = /[*?[]/.test(pattern) ? await this.globIn(id, pattern) : [pattern];
+          if (paths.length === 0) throw invalidParameter(`COPY failed: no source files were specified (nothing in ${from} matches ${src})`);
+          for (const path of paths) {
+            const isDir = await this.d.containers.isDir(id, path);
+            const open = () => this.d.containers.archive(id, path, ROOT);
+            // The source must exist: fail here, with Docker's message, rather than at the copy.
+            await (await open().catch((e: unknown) => {
+              if (e instanceof EngineError && e.kind === 'NotFound') throw notFound(`COPY failed: stat ${path}: file does not exist`);
+              throw e;
+            })).destroy();
+            out.push({ open, isDir, base: posix.basename(path) || '.' });
+          }
         }
         return out;
       },
       close: () => this.d.containers.remove(id),
     };
+  }
+
+  /** Paths of a container matching a filepath.Match pattern, one directory level per component. */
+  private async globIn(id: string, pattern: string): Promise<string[]> {
+    let current = ['/'];
+    for (const part of pattern.split('/').filter((p) => p !== '')) {
+      const next: string[] = [];
+      const match = /[*?[]/.test(part) ? globMatcher(part) : undefined;
+      for (const dir of current) {
+        if (!match) next.push(posix.join(dir, part));
+        else for (const name of await this.d.containers.list(id, dir)) if (match(name)) next.push(posix.join(dir, name));
+      }
+      current = next;
+    }
+    return current;
   }
 
   // --- commits and the cache ----------------------------------------------------------
@@ -457,6 +389,7 @@ export class Builder {
     const probe: ContainerDefaults = { ...s.config, Cmd: [...(s.config.Shell ?? DEFAULT_SHELL), '#(nop) ', msg] };
     if (this.fromCache(s, probe)) return;
     await this.commit(s, probe, undefined, probe.Cmd!.join(' '), '');
+    this.out.stream(` ---> ${short(s.imageId)}\n`);
   }
 
   private async commitContainer(s: State, id: string, probe: ContainerDefaults, createdBy: string): Promise<void> {
@@ -483,7 +416,6 @@ export class Builder {
     delete config['comment'];
     const id = await this.d.images.create(config, layers, s.imageId);
     this.advance(s, id);
-    this.out.stream(` ---> ${short(id)}\n`);
   }
 
   /** Moves the stage on to image id. */
@@ -520,10 +452,11 @@ export class Builder {
     return set;
   }
 
-  private async dropContainer(id: string, ok: boolean): Promise<void> {
+  /** Docker's rules: rm removes a step's container after it succeeded, forceRm always; `say` prints it as Docker does for RUN and WORKDIR. */
+  private async dropContainer(id: string, ok: boolean, say: boolean): Promise<void> {
     if (!(ok ? this.opts.rm || this.opts.forceRm : this.opts.forceRm)) return;
     await this.d.containers.remove(id);
-    this.out.stream(`Removing intermediate container ${id.slice(0, 12)}\n`);
+    if (say) this.out.stream(`Removing intermediate container ${id.slice(0, 12)}\n`);
   }
 
   // --- arguments and environment --------------------------------------------------------
@@ -578,18 +511,6 @@ const FLAGS: Record<string, string[]> = {
 
 function unknownFlag(ins: Instruction, name: string): EngineError {
   return invalidParameter(`Dockerfile line ${ins.line}: ${ins.cmd.toUpperCase()}: unknown flag: --${name}`);
-}
-
-function one(ins: Instruction): string {
-  if (ins.args.length !== 1 || ins.args[0] === '') throw invalidParameter(`${ins.cmd.toUpperCase()} requires exactly one argument`);
-  return ins.args[0]!;
-}
-
-function splitPair(pair: string, word: (w: string) => string): [string, string] {
-  const i = pair.indexOf('=');
-  const k = word(pair.slice(0, i));
-  if (k === '') throw invalidParameter(`names can not be blank in ${JSON.stringify(pair)}`);
-  return [k, word(pair.slice(i + 1))];
 }
 
 function quoteIfNeeded(s: string): string {

@@ -26,6 +26,8 @@ import { IgnoreMatcher } from './dockerignore.js';
 export interface BuildContext {
   /** The unpacked context (daemon-owned; nothing else writes to it). */
   dir: string;
+  /** Scratch space of this build beside the context (ADD's downloads). */
+  scratch: string;
   dockerfile: string;
   dispose(): Promise<void>;
 }
@@ -34,9 +36,13 @@ export interface BuildContext {
 const MAX_DOCKERFILE = 4 * 1024 * 1024;
 
 export async function openContext(body: Readable, scratchDir: string, dockerfilePath: string, limits: LayerLimits): Promise<BuildContext> {
-  const dir = join(scratchDir, `build-${randomBytes(8).toString('hex')}`);
+  const base = join(scratchDir, `build-${randomBytes(8).toString('hex')}`);
+  const dir = join(base, 'context');
+  const scratch = join(base, 'scratch');
+  await fs.mkdir(base, { mode: 0o700 });
   await fs.mkdir(dir, { mode: 0o700 });
-  const dispose = () => fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(scratch, { mode: 0o700 });
+  const dispose = () => fs.rm(base, { recursive: true, force: true });
   try {
     const name = cleanDockerfilePath(dockerfilePath);
     const { head, stream } = await peek(body, 512);
@@ -52,7 +58,7 @@ export async function openContext(body: Readable, scratchDir: string, dockerfile
     }
     const dockerfile = await readDockerfile(dir, name);
     await applyDockerignore(dir);
-    return { dir, dockerfile, dispose };
+    return { dir, scratch, dockerfile, dispose };
   } catch (e) {
     body.resume();
     await dispose();
@@ -108,7 +114,7 @@ async function applyDockerignore(dir: string): Promise<void> {
 }
 
 /** A tar header block: its checksum field matches the block's sum. */
-function isTarHeader(b: Buffer): boolean {
+export function isTarHeader(b: Buffer): boolean {
   if (b.length < 512) return false;
   const field = b.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
   if (!/^[0-7]+$/.test(field)) return false;
@@ -118,7 +124,7 @@ function isTarHeader(b: Buffer): boolean {
 }
 
 /** Reads up to n bytes and returns a stream that still yields every byte. */
-async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
   const it = input[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let have = 0;

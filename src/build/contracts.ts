@@ -58,6 +58,8 @@ export interface BuildContainers {
   mkdir(id: string, path: string): Promise<void>;
   /** Whether path is a directory in the container (symlinks followed inside it). */
   isDir(id: string, path: string): Promise<boolean>;
+  /** The names in a directory of the container, sorted ([] when it is not one): COPY --from wildcards. */
+  list(id: string, dir: string): Promise<string[]>;
   /** A tar of path in the container, its top entry named `as` (COPY --from). NotFound when missing. */
   archive(id: string, path: string, as: string): Promise<Readable>;
   /** The container's own layer, ingested on top of its image; undefined when it changed nothing. */

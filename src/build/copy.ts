@@ -6,7 +6,8 @@
  * (filepath.Match syntax) are matched against the context; sources never
  * leave the context (symlinks on a source path are followed inside it);
  * files become root's (or --chown's) and keep their mode (or take --chmod's);
- * ADD extracts a local tar archive (plain, gzip, bzip2, xz) into dest.
+ * ADD extracts a local tar archive (plain, gzip, bzip2, xz) into dest and
+ * downloads an http(s) URL (a file of mode 0600, not extracted).
  *
  * The same tar, hashed (names, types, modes, owners, sizes, link targets and
  * contents; not times), is the step's cache key (`file:<hash>`, `dir:<hash>`,
@@ -21,6 +22,7 @@ import { errnoCode, invalidParameter } from '../errdefs/errdefs.js';
 import { decompressor, detectCompression } from '../image/compression.js';
 import { encodeHeader, tarEntry, type TarEntry } from '../image/layer-diff.js';
 import { closeFd, O_PATH, openDir, openInRoot } from '../sys/dirfd.js';
+import { isTarHeader, peek } from './context.js';
 import { globMatcher, DEFAULT_BUDGET } from '../util/re2.js';
 
 /** One source: a tar producer whose top entry is named ROOT. */
@@ -63,16 +65,18 @@ export function planDestination(sources: Source[], dest: string, workdir: string
 }
 
 /** Context sources: paths or patterns relative to the context root. */
-export async function contextSources(ctxDir: string, patterns: string[], what: string, archives: boolean): Promise<Source[]> {
+export async function contextSources(ctxDir: string, patterns: string[], what: string, add?: { downloads: string; signal: AbortSignal }): Promise<Source[]> {
   const out: Source[] = [];
   for (const pattern of patterns) {
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pattern)) {
-      throw invalidParameter(`${what} from a URL (${pattern}) is not supported by berth's builder: download the file into the build context and ${what} it from there`);
+      if (!add) throw invalidParameter(`${what} failed: source can't be a URL (${pattern}): use ADD`);
+      out.push(await urlSource(pattern, add.downloads, add.signal));
+      continue;
     }
     const rel = posix.normalize(`/${pattern}`).slice(1).replace(/\/$/, '');
     const matches = hasWildcards(rel) ? await glob(ctxDir, rel) : [rel];
     if (matches.length === 0) throw invalidParameter(`${what} failed: no source files were specified (nothing in the build context matches ${pattern})`);
-    for (const m of matches) out.push(await contextSource(ctxDir, m, pattern, what, archives));
+    for (const m of matches) out.push(await contextSource(ctxDir, m, pattern, what, add !== undefined));
   }
   return out;
 }
@@ -124,18 +128,66 @@ async function openContextFile(ctxDir: string, rel: string): Promise<Readable> {
   }
 }
 
+/**
+ * ADD <url>: downloaded (http or https) into the build's scratch dir, named
+ * by the URL's last path component, mode 0600 and the Last-Modified time, as
+ * Docker does; never extracted.
+ */
+async function urlSource(url: string, downloads: string, signal: AbortSignal): Promise<Source> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidParameter(`ADD failed: invalid URL ${url}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidParameter(`ADD failed: unsupported URL scheme ${parsed.protocol} in ${url} (http and https only)`);
+  const base = posix.basename(parsed.pathname);
+  if (base === '' || parsed.pathname.endsWith('/')) throw invalidParameter(`ADD failed: cannot determine a filename from the URL ${url}: name the file in the URL's path`);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal, redirect: 'follow' });
+  } catch (e) {
+    throw invalidParameter(`ADD failed: cannot download ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok || !res.body) throw invalidParameter(`ADD failed: cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+  const file = join(downloads, `${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${Date.now()}`);
+  await fs.writeFile(file, Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), { mode: 0o600 });
+  const lastModified = Date.parse(res.headers.get('last-modified') ?? '');
+  const size = (await fs.stat(file)).size;
+  const mtime = Number.isNaN(lastModified) ? 0 : Math.floor(lastModified / 1000);
+  return {
+    isDir: false,
+    base,
+    open: async () => {
+      const header = encodeHeader({ name: ROOT, type: '0', mode: 0o600, uid: 0, gid: 0, size, mtime });
+      const fh = await fs.open(file, 'r');
+      async function* tar(): AsyncGenerator<Buffer> {
+        yield header;
+        try {
+          for await (const c of fh.createReadStream({ autoClose: false })) yield c as Buffer;
+        } finally {
+          await fh.close();
+        }
+        const pad = (512 - (size % 512)) % 512;
+        yield Buffer.alloc(pad + 1024);
+      }
+      return Readable.from(tar(), { objectMode: false });
+    },
+  };
+}
+
 /** Whether a context file is a tar archive (after decompression), as Docker's IsArchivePath. */
 async function isArchive(ctxDir: string, rel: string): Promise<boolean> {
   const s = await openContextFile(ctxDir, rel);
   try {
     const raw = await firstBytes(s, 512);
     const c = detectCompression(raw);
-    if (c === 'none') return looksLikeTar(raw);
+    if (c === 'none') return isTarHeader(raw);
     const again = await openContextFile(ctxDir, rel);
     const d = decompressor(c)!;
     again.pipe(d);
     try {
-      return looksLikeTar(await firstBytes(d, 512));
+      return isTarHeader(await firstBytes(d, 512));
     } catch {
       return false;
     } finally {
@@ -158,32 +210,11 @@ async function firstBytes(s: Readable, n: number): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, n);
 }
 
-function looksLikeTar(b: Buffer): boolean {
-  if (b.length < 512) return false;
-  const field = b.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
-  if (!/^[0-7]+$/.test(field)) return false;
-  let sum = 0;
-  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : b[i]!;
-  return parseInt(field, 8) === sum;
-}
-
 /** The tar of a (possibly compressed) archive file, as is. */
 async function archiveTar(file: Readable): Promise<Readable> {
-  const head = await firstBytesKeep(file);
-  const d = decompressor(detectCompression(head.head));
-  return d ? head.stream.pipe(d) : head.stream;
-}
-
-async function firstBytesKeep(s: Readable): Promise<{ head: Buffer; stream: Readable }> {
-  const it = s[Symbol.asyncIterator]();
-  const r = await it.next();
-  const head = r.done ? Buffer.alloc(0) : (r.value as Buffer);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (r.done) return;
-    for (let x = await it.next(); !x.done; x = await it.next()) yield x.value as Buffer;
-  }
-  return { head, stream: Readable.from(all(), { objectMode: false }) };
+  const { head, stream } = await peek(file, 6);
+  const d = decompressor(detectCompression(head));
+  return d ? stream.pipe(d) : stream;
 }
 
 function hasWildcards(p: string): boolean {

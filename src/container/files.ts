@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict, invalidParameter, messageOf } from '../errdefs/errdefs.js';
-import { closeFd, mkdirInRoot, openDir, openDirInRoot, withFd } from '../sys/dirfd.js';
+import { closeFd, fdPath, mkdirInRoot, openDir, openDirInRoot, withFd } from '../sys/dirfd.js';
 import { diffLayer, tarDirectory } from '../image/layer-diff.js';
 import type { Snapshotter } from '../snapshot/snapshotter.js';
 import type { Host } from '../sys/host.js';
@@ -99,6 +99,19 @@ export class ContainerFiles {
       if (fd === undefined) return false;
       closeFd(fd);
       return true;
+    });
+  }
+
+  /** The names in a directory of the container (symlinks resolved inside it); [] when it is not a directory. */
+  async list(rec: ContainerRecord, path: string): Promise<string[]> {
+    return this.withRootfs(rec, async (root) => {
+      const fd = openDirInRoot(root, path);
+      if (fd === undefined) return [];
+      try {
+        return (await fs.readdir(fdPath(fd))).sort();
+      } finally {
+        closeFd(fd);
+      }
     });
   }
 

@@ -111,6 +111,7 @@ export class DaemonBuildBackend implements BuildBackend {
         output,
         ctx.dir,
         ctx.dockerfile,
+        ctx.scratch,
       );
       const id = await builder.build();
       output.aux({ ID: id });
@@ -213,6 +214,7 @@ export class DaemonBuildBackend implements BuildBackend {
       putFiles: (id, dir, tar) => svc.files.putFiles(rec(id), dir, tar),
       mkdir: (id, path) => svc.files.mkdir(rec(id), path),
       isDir: (id, path) => svc.files.isDir(rec(id), path),
+      list: (id, dir) => svc.files.list(rec(id), dir),
       owner: async (id, chown) => {
         const [u = '', g] = chown.split(':');
         const user = await svc.files.withRootfs(rec(id), (root) => resolveUser(this.host, root, `${u}:${g ?? u}`));
