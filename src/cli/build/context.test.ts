@@ -119,7 +119,8 @@ describe('directory contexts', () => {
 
   it('packs entries as root with whole-second mtimes, keeping modes, symlinks and hard links', async () => {
     const long = `${'deep-directory-name/'.repeat(6)}${'long-file-name-'.repeat(8)}.txt`;
-    const d = fresh({ Dockerfile: 'FROM scratch\n', 'bin/run.sh': '#!/bin/sh\n', 'data.txt': 'hello', [long]: 'long name' });
+    const big = 'x'.repeat(1_500_000);
+    const d = fresh({ Dockerfile: 'FROM scratch\n', 'bin/run.sh': '#!/bin/sh\n', 'big.bin': big, 'data.txt': 'hello', [long]: 'long name' });
     chmodSync(join(d, 'bin/run.sh'), 0o755);
     chmodSync(join(d, 'data.txt'), 0o640);
     symlinkSync('data.txt', join(d, 'link'));
@@ -130,8 +131,9 @@ describe('directory contexts', () => {
     const dirs = long.split('/').slice(0, -1).map((_p, i, all) => `${all.slice(0, i + 1).join('/')}/`);
     assert.deepEqual(
       items.map((i) => i.name),
-      ['Dockerfile', 'bin/', 'bin/run.sh', 'data.txt', ...dirs, long, 'link', 'zz-hard'],
+      ['Dockerfile', 'big.bin', 'bin/', 'bin/run.sh', 'data.txt', ...dirs, long, 'link', 'zz-hard'],
     );
+    assert.equal(by.get('big.bin')!.data, big);
     assert.equal(by.get(long)!.data, 'long name');
     for (const i of items) {
       assert.equal(i.uid, 0, i.name);

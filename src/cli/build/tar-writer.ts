@@ -133,6 +133,14 @@ export function* batched(pieces: Iterable<Buffer>): Generator<Buffer> {
   let held: Buffer[] = [];
   let size = 0;
   for (const p of pieces) {
+    if (p.length >= BATCH) {
+      // A big chunk of a file goes as it is, after what is held: no copy.
+      if (size > 0) yield Buffer.concat(held, size);
+      held = [];
+      size = 0;
+      yield p;
+      continue;
+    }
     held.push(p);
     size += p.length;
     if (size >= BATCH) {
