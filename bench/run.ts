@@ -2,7 +2,7 @@
  * berth vs Docker, side by side, on this machine (`npm run bench`).
  *
  *   node --import tsx bench/run.ts [--quick] [--with-docker | --docker-host unix:///path | --no-docker]
- *                                  [--reps N] [--only run,exec,ps,many,memory,net,image] [--out DIR]
+ *                                  [--reps N] [--only run,exec,ps,many,memory,net,image,build] [--out DIR]
  *
  * Starts its own berthd (test/harness/daemon.ts: own root, socket, bridge and
  * subnet, removed afterwards even on failure) and, when a Docker daemon is
@@ -29,9 +29,10 @@ import { markdownTable, ratio, ratioChartSvg, targetsMarkdown, type Row, type Ta
 import { exec, manyContainers, memory, psOne, runRm, S1, S2, S3, S4 } from './scenarios/containers.js';
 import { imageOps, S6 } from './scenarios/images.js';
 import { S5, throughput } from './scenarios/network.js';
+import { buildImage, S7 } from './scenarios/build.js';
 
 const REPO = resolve(import.meta.dirname, '..');
-const SCENARIOS = ['run', 'exec', 'ps', 'many', 'memory', 'net', 'image'] as const;
+const SCENARIOS = ['run', 'exec', 'ps', 'many', 'memory', 'net', 'image', 'build'] as const;
 
 const { values: opt } = parseArgs({
   options: {
@@ -200,6 +201,7 @@ async function main(): Promise<number> {
     if (only.has('memory')) await guarded(ctx, S4, () => memory(ctx));
     if (only.has('net')) await guarded(ctx, S5, () => throughput(ctx));
     if (only.has('image')) await guarded(ctx, S6, () => imageOps(ctx));
+    if (only.has('build')) await guarded(ctx, S7, () => buildImage(ctx));
   } finally {
     for (const e of [berth, docker]) {
       if (!e) continue;
@@ -304,6 +306,20 @@ function computeTargets(ctx: Ctx): Target[] {
       figure: v === undefined || !Number.isFinite(v) ? (row?.skipped ? `skipped: ${row.skipped}` : 'no Docker figure') : `${v.toFixed(2)}× (berth ${row?.berth?.median.toFixed(2)} s, Docker ${row?.docker?.median.toFixed(2)} s)`,
       met: v === undefined || !Number.isFinite(v) ? undefined : v >= 2,
     });
+  }
+  for (const [name, key, limit] of [
+    ['cold build (--no-cache)', 'cold', 0.6],
+    ['fully cached rebuild', 'cached', 0.5],
+  ] as const) {
+    for (const client of ['docker CLI', 'berth CLI']) {
+      const v = ctx.facts[`build.${key}.ratio.${client}`];
+      const r = find(S7, name, client);
+      t.push({
+        target: `${name} ≤ ${limit}× Docker's classic builder (${client} → berthd vs docker CLI → Docker)`,
+        figure: v === undefined || !Number.isFinite(v) ? (r?.skipped ? `skipped: ${r.skipped}` : 'no Docker figure') : `${v.toFixed(2)}× (berth ${((r?.berth?.median ?? NaN) / 1000).toFixed(2)} s, Docker ${((r?.docker?.median ?? NaN) / 1000).toFixed(2)} s)`,
+        met: v === undefined || !Number.isFinite(v) ? undefined : v <= limit,
+      });
+    }
   }
   for (const client of ['berth CLI', 'docker CLI']) {
     const r = find(S2, 'exec true in a running container', client);

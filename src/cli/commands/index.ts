@@ -35,6 +35,8 @@ export const COMMAND_MODULES: CommandModule[] = [
   { words: ['volume'], load: async () => (await import('./volumes.js')).registerVolumeCommands },
   // registries (issue 7): pull, push, login, logout, and `image pull|push`
   { words: ['pull', 'push', 'login', 'logout', 'image'], load: async () => (await import('./registry.js')).registerRegistryCommands },
+  // image build (issue 14): build, image build, builder build|prune
+  { words: ['build', 'builder', 'image'], load: async () => (await import('./build.js')).registerBuildCommands },
 ];
 
 /** The registrars for a command line: its modules, or all of them (help, unknown words). */
