@@ -4,6 +4,7 @@
  */
 import { Client } from '../client/client.js';
 import type { CliIO } from './command.js';
+import { write } from './stdio.js';
 
 export interface CliContext extends CliIO {
   host: string;
@@ -15,10 +16,15 @@ export function makeContext(host: string): CliContext & { dispose(): void } {
   return {
     host,
     client: () => (client ??= new Client(host)),
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-    stdoutIsTTY: !!process.stdout.isTTY,
-    stdinIsTTY: !!process.stdin.isTTY,
+    out: (s) => write(1, s),
+    err: (s) => write(2, s),
+    // Asked only by the commands that care: touching process.stdin/stdout makes their stream (see stdio.ts).
+    get stdoutIsTTY() {
+      return !!process.stdout.isTTY;
+    },
+    get stdinIsTTY() {
+      return !!process.stdin.isTTY;
+    },
     dispose: () => client?.close(),
   };
 }

@@ -1,5 +1,4 @@
 /** Small pieces several commands share: filter flags, confirmation prompts. */
-import { createInterface } from 'node:readline';
 import { ApiError } from '../../client/client.js';
 import { CliError } from '../command.js';
 import { InspectError, renderInspect } from '../format/formatter.js';
@@ -19,6 +18,8 @@ export function filtersQuery(flags: readonly string[] | undefined): Record<strin
 /** Docker's `Are you sure you want to continue? [y/N]` prompt. */
 export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
   ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
+  // Loaded here: under Bun node:readline costs milliseconds at the start of every command of this chunk.
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);
