@@ -1,7 +1,7 @@
 /** Container commands besides run/create/start/attach: ps, stop, kill, rm, logs, inspect, top, stats… */
 import { createReadStream, createWriteStream, promises as fs, statSync } from 'node:fs';
 import { basename, dirname, posix, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { pipeline } from '../lazy-stream.js';
 import type {
   ContainerInspect,
   ContainerPruneResponse,

@@ -1,6 +1,6 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { pipeline } from '../lazy-stream.js';
 import type { DeleteResponseItem, HistoryItem, ImageInspect, ImagePruneResponse, ImageSummary } from '../../api/types/images.js';
 import { ApiError } from '../../client/client.js';
 import { CliError, type Cli, type OptSpec } from '../command.js';
