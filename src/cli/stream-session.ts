@@ -61,6 +61,8 @@ export function runSession(h: Hijacked, o: SessionOptions): Promise<SessionEnd> 
   };
   if (h.head.length) onData(h.head);
   socket.on('data', onData);
+  // The client hands the socket over paused (so that no output is emitted before this listener).
+  socket.resume();
 
   let stdinDone = false;
   let detached = false;

@@ -100,29 +100,20 @@ export class Client {
    * error reply (404, 409…) rejects with ApiError before any stream exists.
    */
   async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
-    const http = await loadHttp();
-    const qs = encodeQuery(opts.query);
+    const { upgradeRequest, readReplyBody } = await import('./upgrade.js');
     const body = opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
-    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp' };
-    if (body) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(body.length);
-    }
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false, servername: '' } as http.RequestOptions);
-      req.on('upgrade', (res, socket, head) => {
-        const ct = String(res.headers['content-type'] ?? '');
-        resolve({ socket, head, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined });
-      });
-      req.on('response', (res) => {
-        void readAll(res).then((b) => {
-          if (res.statusCode! >= 400) reject(apiError(res.statusCode!, b));
-          else reject(new ApiError(res.statusCode!, `the daemon did not upgrade the connection (HTTP ${res.statusCode})`));
-        });
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
-      req.end(body);
+    const head = [`${method} ${path}${encodeQuery(opts.query)} HTTP/1.1`, `Host: ${HOST_HEADER}`, 'Connection: Upgrade', 'Upgrade: tcp'];
+    if (body) head.push('Content-Type: application/json', `Content-Length: ${body.length}`);
+    const u = await upgradeRequest(this.socketPath, head.join('\r\n') + '\r\n\r\n', body).catch((e: NodeJS.ErrnoException) => {
+      throw this.connectError(e);
     });
+    if (u.head.status !== 101) {
+      const b = await readReplyBody(u);
+      if (u.head.status >= 400) throw apiError(u.head.status, b);
+      throw new ApiError(u.head.status, `the daemon did not upgrade the connection (HTTP ${u.head.status})`);
+    }
+    const ct = u.head.headers['content-type'] ?? '';
+    return { socket: u.socket, head: u.rest, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined };
   }
 
   /** A request whose success reply is JSON (or empty); throws ApiError otherwise. */
@@ -199,7 +190,7 @@ export class Client {
   }
 }
 
-/** A hijacked connection (attach, exec start): raw socket after `101 UPGRADED`. */
+/** A hijacked connection (attach, exec start): raw socket after `101 UPGRADED`, paused until its reader resumes it. */
 export interface Hijacked {
   socket: import('node:net').Socket;
   /** Bytes that arrived with the response head. */
