@@ -2,7 +2,7 @@
  * berth vs Docker, side by side, on this machine (`npm run bench`).
  *
  *   node --import tsx bench/run.ts [--quick] [--with-docker | --docker-host unix:///path | --no-docker]
- *                                  [--reps N] [--only run,exec,ps,many,memory,net,image,build] [--out DIR]
+ *                                  [--reps N] [--only run,exec,ps,many,memory,net,image,cli,build] [--out DIR]
  *
  * Starts its own berthd (test/harness/daemon.ts: own root, socket, bridge and
  * subnet, removed afterwards even on failure) and, when a Docker daemon is
@@ -13,7 +13,7 @@
  * breakdown of `run --rm true` from berthd's debug log, and the targets of the
  * issues; writes JSON, Markdown and an SVG chart of the ratios to bench/results/.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,13 +26,14 @@ import { startOwnDocker, type OwnDocker } from './lib/dockerd.js';
 import { machineInfo, machineMarkdown } from './lib/machine.js';
 import { parseBerthdLog, profile, profileMarkdown } from './lib/profile.js';
 import { markdownTable, ratio, ratioChartSvg, targetsMarkdown, type Row, type Target } from './lib/report.js';
+import { cliCommands, cliVsCli, S7 } from './scenarios/cli.js';
 import { exec, manyContainers, memory, psOne, runRm, S1, S2, S3, S4 } from './scenarios/containers.js';
 import { imageOps, S6 } from './scenarios/images.js';
 import { S5, throughput } from './scenarios/network.js';
-import { buildImage, S7 } from './scenarios/build.js';
+import { buildImage, S8 } from './scenarios/build.js';
 
 const REPO = resolve(import.meta.dirname, '..');
-const SCENARIOS = ['run', 'exec', 'ps', 'many', 'memory', 'net', 'image', 'build'] as const;
+const SCENARIOS = ['run', 'exec', 'ps', 'many', 'memory', 'net', 'image', 'cli', 'build'] as const;
 
 const { values: opt } = parseArgs({
   options: {
@@ -66,8 +67,8 @@ if (opt.chart) {
 }
 
 const settings: Settings = opt.quick
-  ? { quick: true, reps: 5, warmup: 1, cliReps: 3, apiReps: 50, loadClients: 10, loadSeconds: 2, containers: 30, memContainers: 20, memRounds: 1, iperfSeconds: 2, iperfReps: 1, imageReps: 1, pushReps: 1 }
-  : { quick: false, reps: 15, warmup: 2, cliReps: 10, apiReps: 200, loadClients: 10, loadSeconds: 5, containers: 100, memContainers: 50, memRounds: 3, iperfSeconds: 5, iperfReps: 2, imageReps: 3, pushReps: 2 };
+  ? { quick: true, reps: 5, warmup: 1, cliReps: 3, cliStartReps: 5, apiReps: 50, loadClients: 10, loadSeconds: 2, containers: 30, memContainers: 20, memRounds: 1, iperfSeconds: 2, iperfReps: 1, imageReps: 1, pushReps: 1 }
+  : { quick: false, reps: 15, warmup: 2, cliReps: 10, cliStartReps: 20, apiReps: 200, loadClients: 10, loadSeconds: 5, containers: 100, memContainers: 50, memRounds: 3, iperfSeconds: 5, iperfReps: 2, imageReps: 3, pushReps: 2 };
 if (opt.reps) settings.reps = Math.max(1, Number(opt.reps));
 const only = new Set((opt.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()));
 for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
@@ -140,21 +141,15 @@ async function findDocker(): Promise<{ socket: string; source: string } | undefi
 }
 
 /**
- * A private copy of the berth CLI (bin/berth and dist/, node_modules linked): the CLI loads its
- * command chunks lazily, so a rebuild of dist/ during the run would otherwise break it midway.
+ * A private copy of the berth CLI (the single executable dist/berth), so that a rebuild
+ * during the run cannot change or break it midway.
  */
 async function snapshotCli(): Promise<string> {
-  const dir = join(tmp, 'berth-cli');
+  const cli = join(tmp, 'berth');
   let last = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(dir, 'bin'), { recursive: true });
     try {
-      cpSync(join(REPO, 'dist'), join(dir, 'dist'), { recursive: true, filter: (src) => !/berthd\.mjs/.test(src) && !src.endsWith('.map') });
-      copyFileSync(join(REPO, 'bin/berth'), join(dir, 'bin/berth'));
-      writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
-      symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
-      const cli = join(dir, 'bin/berth');
+      copyFileSync(join(REPO, 'dist/berth'), cli);
       const r = await runCmd([cli, '--help']);
       const p = await runCmd([cli, 'ps', '--help']);
       if (r.code === 0 && p.code === 0) return cli;
@@ -201,7 +196,8 @@ async function main(): Promise<number> {
     if (only.has('memory')) await guarded(ctx, S4, () => memory(ctx));
     if (only.has('net')) await guarded(ctx, S5, () => throughput(ctx));
     if (only.has('image')) await guarded(ctx, S6, () => imageOps(ctx));
-    if (only.has('build')) await guarded(ctx, S7, () => buildImage(ctx));
+    if (only.has('cli')) await guarded(ctx, S7, () => cliVsCli(ctx));
+    if (only.has('build')) await guarded(ctx, S8, () => buildImage(ctx));
   } finally {
     for (const e of [berth, docker]) {
       if (!e) continue;
@@ -313,13 +309,22 @@ function computeTargets(ctx: Ctx): Target[] {
   ] as const) {
     for (const client of ['docker CLI', 'berth CLI']) {
       const v = ctx.facts[`build.${key}.ratio.${client}`];
-      const r = find(S7, name, client);
+      const r = find(S8, name, client);
       t.push({
         target: `${name} ≤ ${limit}× Docker's classic builder (${client} → berthd vs docker CLI → Docker)`,
         figure: v === undefined || !Number.isFinite(v) ? (r?.skipped ? `skipped: ${r.skipped}` : 'no Docker figure') : `${v.toFixed(2)}× (berth ${((r?.berth?.median ?? NaN) / 1000).toFixed(2)} s, Docker ${((r?.docker?.median ?? NaN) / 1000).toFixed(2)} s)`,
         met: v === undefined || !Number.isFinite(v) ? undefined : v <= limit,
       });
     }
+  }
+  for (const [name] of cliCommands('busybox')) {
+    const r = find(S7, name, 'berth CLI → berthd');
+    const q = ctx.facts[`cli.ratio.${name}`];
+    t.push({
+      target: `\`${name}\`: berth CLI ≤ 1.1× the docker CLI, both → berthd (issue 15)`,
+      figure: q === undefined ? 'not measured' : `${q.toFixed(2)}× (berth CLI ${r?.berth?.median.toFixed(0)} ms, docker CLI ${r?.docker?.median.toFixed(0)} ms)`,
+      met: q === undefined ? undefined : q <= 1.1,
+    });
   }
   for (const client of ['berth CLI', 'docker CLI']) {
     const r = find(S2, 'exec true in a running container', client);

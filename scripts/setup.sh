@@ -34,8 +34,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# Rebuild when any source is newer than the bundles.
-if [ ! -f dist/berth.mjs ] || [ -n "$(find src scripts/build.mjs -newer dist/berth.mjs -print -quit)" ]; then
+# Rebuild when a program is missing or any source (or the locked bun that compiles the CLI) is newer.
+if [ ! -x dist/berth ] || [ ! -f dist/berthd.mjs ] || [ -n "$(find src scripts/build.mjs package-lock.json -newer dist/berth -print -quit)" ]; then
   echo "setup: building"
   node scripts/build.mjs
 fi

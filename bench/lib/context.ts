@@ -23,6 +23,8 @@ export interface Settings {
   warmup: number;
   /** CLI ps/inspect repetitions. */
   cliReps: number;
+  /** Repetitions per command of the berth CLI vs docker CLI scenario. */
+  cliStartReps: number;
   /** Sequential API requests per latency series. */
   apiReps: number;
   /** Concurrent load: clients and seconds. */
@@ -41,7 +43,7 @@ export interface Settings {
 
 export interface Ctx {
   repo: string;
-  /** The berth CLI to run: a copy of bin/berth + dist/ taken at the start, so a rebuild meanwhile cannot break it. */
+  /** The berth CLI to run: a copy of dist/berth taken at the start, so a rebuild meanwhile cannot break it. */
   berthCli: string;
   tmp: string;
   settings: Settings;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { alternate, cliArgv, cliRows, cliVariants, statOf, type Ctx, type Variant } from '../lib/context.js';
 import { runCmd } from '../lib/host.js';
 
-export const S7 = '7. build (multi-stage, 4 RUN + 4 COPY, 300 files + 4 MB)';
+export const S8 = '8. build (multi-stage, 4 RUN + 4 COPY, 300 files + 4 MB)';
 
 const TAG = 'bench/build:latest';
 
@@ -73,7 +73,7 @@ export async function buildImage(ctx: Ctx): Promise<void> {
     const measure = async (key: 'cold' | 'cached', name: string, extra: string[]): Promise<void> => {
       ctx.progress(`  ${name}`);
       const samples = await alternate(variants, reps, 1, (v, recorded) => build(ctx, v, dir, extra, recorded));
-      ctx.rows.push(...cliRows(ctx, S7, name, samples));
+      ctx.rows.push(...cliRows(ctx, S8, name, samples));
       const docker = statOf(samples, 'docker CLI→docker');
       if (!docker) return;
       for (const client of ['docker CLI', 'berth CLI'] as const) {

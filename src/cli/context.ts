@@ -6,6 +6,7 @@
  */
 import { Client } from '../client/client.js';
 import type { CliIO, Opts } from './command.js';
+import { write } from './stdio.js';
 
 /** The requests a command makes of the daemon (the Client's, so tests can stand in for it). */
 export type EngineClient = Pick<Client, 'request' | 'json' | 'stream' | 'jsonLines' | 'hijack'>;
@@ -26,7 +27,7 @@ export function makeContext(host: string): CliContext & { dispose(): void } {
   return {
     host,
     client: () => (client ??= new Client(host)),
-    // Getters: Node makes process.stdin/stdout/stderr when first touched, which a command that never uses them need not pay for.
+    // Getters: touching process.stdin/stdout/stderr makes their streams (see stdio.ts), which a command that never uses them need not pay for.
     get stdin() {
       return process.stdin;
     },
@@ -36,10 +37,14 @@ export function makeContext(host: string): CliContext & { dispose(): void } {
     get stderr() {
       return process.stderr;
     },
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
-    stdoutIsTTY: !!process.stdout.isTTY,
-    stdinIsTTY: !!process.stdin.isTTY,
+    out: (s) => write(1, s),
+    err: (s) => write(2, s),
+    get stdoutIsTTY() {
+      return !!process.stdout.isTTY;
+    },
+    get stdinIsTTY() {
+      return !!process.stdin.isTTY;
+    },
     dispose: () => client?.close(),
   };
 }

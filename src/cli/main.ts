@@ -6,6 +6,7 @@ import { ApiError, ConnectError, DEFAULT_HOST } from '../client/client.js';
 import { Cli, CliError, PROG, formatOptions, type OptSpec } from './command.js';
 import { makeContext, type CliContext } from './context.js';
 import { registrarsFor } from './commands/index.js';
+import { flushed, write } from './stdio.js';
 import { CLI_VERSION } from './version.js';
 
 const GLOBAL_OPTIONS: OptSpec[] = [
@@ -61,11 +62,11 @@ async function main(): Promise<number> {
   try {
     g = parseGlobals(process.argv.slice(2));
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
+    write(2, `${(e as Error).message}\n`);
     return (e as CliError).status ?? 125;
   }
   if (g.version) {
-    process.stdout.write(`${PROG} version ${CLI_VERSION}\n`);
+    write(1, `${PROG} version ${CLI_VERSION}\n`);
     return 0;
   }
   const ctx = makeContext(g.host);
@@ -86,27 +87,14 @@ async function main(): Promise<number> {
   }
 }
 
-/**
- * Resolves when what was written to s has been handed to the OS. Writes to a
- * pipe are asynchronous: exiting before they complete loses the tail of the
- * output (`berth logs c | sha256sum`).
- */
-function flushed(s: NodeJS.WriteStream): Promise<void> {
-  if (s.destroyed || s.writableLength === 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    s.once('error', () => resolve());
-    s.write('', () => resolve());
-  });
-}
-
 main().then(
   async (code) => {
-    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    await Promise.all([flushed(1), flushed(2)]);
     // Exit now: a stdin left open by an attach session would keep the process alive.
     process.exit(code);
   },
   (e: unknown) => {
-    process.stderr.write(`${PROG}: ${(e as Error).stack ?? String(e)}\n`);
+    write(2, `${PROG}: ${(e as Error).stack ?? String(e)}\n`);
     process.exitCode = 1;
   },
 );

@@ -29,13 +29,14 @@ export interface SessionEnd {
 /** Resolves when the container side has closed the output stream, or the user detached. */
 export function runSession(h: Hijacked, o: SessionOptions): Promise<SessionEnd> {
   const { socket } = h;
-  const input = process.stdin;
-  const rawTerminal = o.tty && o.stdin && input.isTTY;
+  // Touched only when stdin is sent: under Bun, making process.stdin costs CPU at start and at exit.
+  const input = o.stdin ? process.stdin : undefined;
+  const rawTerminal = o.tty && input?.isTTY === true;
   const restore = () => {
-    if (rawTerminal && input.isTTY) input.setRawMode(false);
+    if (rawTerminal && input?.isTTY) input.setRawMode(false);
   };
   process.once('exit', restore);
-  if (rawTerminal) input.setRawMode(true);
+  if (rawTerminal) input?.setRawMode(true);
 
   const onResize = () => {
     const out = process.stdout;
@@ -61,6 +62,8 @@ export function runSession(h: Hijacked, o: SessionOptions): Promise<SessionEnd> 
   };
   if (h.head.length) onData(h.head);
   socket.on('data', onData);
+  // The client hands the socket over paused (so that no output is emitted before this listener).
+  socket.resume();
 
   let stdinDone = false;
   let detached = false;
@@ -82,7 +85,7 @@ export function runSession(h: Hijacked, o: SessionOptions): Promise<SessionEnd> 
     stdinDone = true;
     if (!socket.destroyed) socket.end();
   };
-  if (o.stdin) {
+  if (input) {
     input.on('data', onStdinData);
     input.once('end', onStdinEnd);
     input.resume();
@@ -91,7 +94,7 @@ export function runSession(h: Hijacked, o: SessionOptions): Promise<SessionEnd> 
   return new Promise((resolve) => {
     const finish = () => {
       socket.off('data', onData);
-      if (o.stdin) {
+      if (input) {
         input.off('data', onStdinData);
         input.off('end', onStdinEnd);
         if (!stdinDone) input.pause();

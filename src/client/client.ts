@@ -4,8 +4,14 @@
  * progress streams. Errors from the daemon become ApiError with Docker's
  * status code and message ("Error response from daemon: …" is the CLI's
  * business).
+ *
+ * The CLI runs as a Bun executable, where loading node:http costs more CPU than
+ * a whole `ps`: JSON requests there go through Bun's native fetch (which speaks
+ * HTTP over a unix socket), and node:http is loaded only for streams and
+ * hijacked connections. Under Node (unit tests, tsx) everything uses node:http.
  */
-import http, { type IncomingMessage } from 'node:http';
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 
 export class ApiError extends Error {
@@ -39,9 +45,14 @@ export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
  */
 const HOST_HEADER = 'api.moby.localhost';
 
+/** Bun's fetch, which takes a `unix` socket path; undefined under Node. */
+const bunFetch = process.versions['bun'] ? (fetch as (url: string, init: RequestInit & { unix: string }) => Promise<Response>) : undefined;
+
+const loadHttp = async (): Promise<typeof http> => (await import('node:http')).default;
+
 export class Client {
   readonly socketPath: string;
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  private agent: http.Agent | undefined;
 
   constructor(host: string = DEFAULT_HOST) {
     if (host.startsWith('unix://')) this.socketPath = host.slice('unix://'.length);
@@ -50,11 +61,13 @@ export class Client {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
   }
 
   /** Sends a request and returns the raw response (any status). */
-  request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const http = await loadHttp();
+    const agent = (this.agent ??= new http.Agent({ keepAlive: true, maxSockets: 8 }));
     const qs = encodeQuery(opts.query);
     const headers: Record<string, string> = { ...opts.headers };
     let payload: Buffer | Readable | undefined;
@@ -70,17 +83,9 @@ export class Client {
     }
     return new Promise((resolve, reject) => {
       // servername '' keeps the agent from checking the host name for TLS SNI (the same costly IPv6 regex).
-      const opts = { socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false, servername: '', agent: this.agent };
+      const opts = { socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false, servername: '', agent };
       const req = http.request(opts as http.RequestOptions, resolve);
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED' || e.code === 'EACCES') {
-          reject(
-            new ConnectError(
-              `Cannot connect to the berth daemon at unix://${this.socketPath}. Is berthd running?` + (e.code === 'EACCES' ? ' (permission denied)' : ''),
-            ),
-          );
-        } else reject(e);
-      });
+      req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
       if (payload === undefined) req.end();
       else if (Buffer.isBuffer(payload)) req.end(payload);
       else {
@@ -94,41 +99,58 @@ export class Client {
    * Upgrades the connection (`Upgrade: tcp`) for attach and exec start. An
    * error reply (404, 409…) rejects with ApiError before any stream exists.
    */
-  hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
-    const qs = encodeQuery(opts.query);
+  async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
+    const { upgradeRequest, readReplyBody } = await import('./upgrade.js');
     const body = opts.body !== undefined ? Buffer.from(JSON.stringify(opts.body)) : undefined;
-    const headers: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'tcp' };
-    if (body) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(body.length);
-    }
-    return new Promise((resolve, reject) => {
-      const req = http.request({ socketPath: this.socketPath, path: path + qs, method, headers: { Host: HOST_HEADER, ...headers }, setHost: false, servername: '' } as http.RequestOptions);
-      req.on('upgrade', (res, socket, head) => {
-        const ct = String(res.headers['content-type'] ?? '');
-        resolve({ socket, head, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined });
-      });
-      req.on('response', (res) => {
-        void readAll(res).then((b) => {
-          if (res.statusCode! >= 400) reject(apiError(res.statusCode!, b));
-          else reject(new ApiError(res.statusCode!, `the daemon did not upgrade the connection (HTTP ${res.statusCode})`));
-        });
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new ConnectError(`Cannot connect to the berth daemon at unix://${this.socketPath}. Is berthd running?`));
-        else reject(e);
-      });
-      req.end(body);
+    const head = [`${method} ${path}${encodeQuery(opts.query)} HTTP/1.1`, `Host: ${HOST_HEADER}`, 'Connection: Upgrade', 'Upgrade: tcp'];
+    if (body) head.push('Content-Type: application/json', `Content-Length: ${body.length}`);
+    const u = await upgradeRequest(this.socketPath, head.join('\r\n') + '\r\n\r\n', body).catch((e: NodeJS.ErrnoException) => {
+      throw this.connectError(e);
     });
+    if (u.head.status !== 101) {
+      const b = await readReplyBody(u);
+      if (u.head.status >= 400) throw apiError(u.head.status, b);
+      throw new ApiError(u.head.status, `the daemon did not upgrade the connection (HTTP ${u.head.status})`);
+    }
+    const ct = u.head.headers['content-type'] ?? '';
+    return { socket: u.socket, head: u.rest, multiplexed: ct.includes('multiplexed') ? true : ct.includes('raw-stream') ? false : undefined };
   }
 
   /** A request whose success reply is JSON (or empty); throws ApiError otherwise. */
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.request(method, path, opts);
-    const body = await readAll(res);
-    if (res.statusCode! >= 400) throw apiError(res.statusCode!, body);
+    const { status, body } = await this.exchange(method, path, opts);
+    if (status >= 400) throw apiError(status, body);
     if (body.length === 0) return undefined as T;
     return JSON.parse(body.toString('utf8')) as T;
+  }
+
+  /** One request and its whole reply: through Bun's fetch when there is one and the body is not a stream. */
+  private async exchange(method: string, path: string, opts: RequestOptions): Promise<{ status: number; body: Buffer }> {
+    if (!bunFetch || isReadable(opts.body)) {
+      const res = await this.request(method, path, opts);
+      return { status: res.statusCode!, body: await readAll(res) };
+    }
+    const headers: Record<string, string> = { ...opts.headers };
+    let payload: string | Uint8Array<ArrayBuffer> | undefined;
+    if (Buffer.isBuffer(opts.body)) {
+      payload = new Uint8Array(opts.body) as Uint8Array<ArrayBuffer>;
+      headers['Content-Type'] = opts.contentType ?? 'application/x-tar';
+    } else if (opts.body !== undefined) {
+      payload = JSON.stringify(opts.body);
+      headers['Content-Type'] = 'application/json';
+    }
+    try {
+      const res = await bunFetch(`http://${HOST_HEADER}${path}${encodeQuery(opts.query)}`, { method, headers, unix: this.socketPath, ...(payload !== undefined ? { body: payload } : {}) });
+      return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+    } catch (e) {
+      throw this.connectError(e as NodeJS.ErrnoException);
+    }
+  }
+
+  /** A failure to reach the daemon as the error people read; any other error as it is. */
+  private connectError(e: NodeJS.ErrnoException): Error {
+    if (e.code !== 'ENOENT' && e.code !== 'ECONNREFUSED' && e.code !== 'EACCES') return e;
+    return new ConnectError(`Cannot connect to the berth daemon at unix://${this.socketPath}. Is berthd running?` + (e.code === 'EACCES' ? ' (permission denied)' : ''));
   }
 
   /** A request whose success reply is a byte stream (save, export, logs). */
@@ -168,7 +190,7 @@ export class Client {
   }
 }
 
-/** A hijacked connection (attach, exec start): raw socket after `101 UPGRADED`. */
+/** A hijacked connection (attach, exec start): raw socket after `101 UPGRADED`, paused until its reader resumes it. */
 export interface Hijacked {
   socket: import('node:net').Socket;
   /** Bytes that arrived with the response head. */

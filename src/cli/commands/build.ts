@@ -7,7 +7,6 @@
  * command with the daemon's message and the step's exit code.
  */
 import { promises as fs } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { loadConfig } from '../auth-config.js';
@@ -20,7 +19,7 @@ import { BUILD_OPTIONS, FlagValueError, buildSettings, registryConfigHeader, typ
 import { UploadProgress } from '../build/upload.js';
 import { humanSize } from '../format/units.js';
 import { ramInBytes } from '../opts/goparse.js';
-import { filtersQuery } from './shared.js';
+import { confirmLine, filtersQuery } from './shared.js';
 
 const USAGE = '[OPTIONS] PATH | URL | -';
 
@@ -91,18 +90,6 @@ function refuseContentTrust(o: Opts): void {
   const envOn = env !== '' && !['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(env);
   const disabled = (o['disableContentTrust'] as boolean | undefined) ?? !envOn;
   if (!disabled) throw new CliError(`${PROG} build: content trust is not supported (DOCKER_CONTENT_TRUST or --disable-content-trust=false); unset it to build`);
-}
-
-/** docker's prompt.Confirm: the question and ` [y/N] ` on one line. */
-async function confirmLine(ctx: CliContext, question: string): Promise<boolean> {
-  ctx.out(`${question} [y/N] `);
-  const rl = createInterface({ input: process.stdin });
-  const answer = await new Promise<string>((resolve) => {
-    rl.once('line', resolve);
-    rl.once('close', () => resolve(''));
-  });
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
 }
 
 /** --squash is an experimental flag: docker refuses it unless the daemon runs with experimental features. */

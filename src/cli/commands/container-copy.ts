@@ -1,7 +1,7 @@
 /** `cp`: copying between a container (the archive endpoints) and the local filesystem or stdio. */
 import { createReadStream, createWriteStream, promises as fs, statSync } from 'node:fs';
 import { basename, dirname, posix, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { pipeline } from '../lazy-stream.js';
 import type { PathStat } from '../../api/types/containers.js';
 import { ApiError } from '../../client/client.js';
 import { CliError, type Opts } from '../command.js';

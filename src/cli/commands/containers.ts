@@ -4,7 +4,7 @@
  * → exit status; CONTAINER_COMMANDS declares how each is called.
  */
 import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { pipeline } from '../lazy-stream.js';
 import type {
   ContainerInspect,
   ContainerPruneResponse,

@@ -1,6 +1,6 @@
 /** Image commands: images/ls, inspect, history, tag, rmi, prune, import, save, load. */
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import { pipeline } from '../lazy-stream.js';
 import type { DeleteResponseItem, HistoryItem, ImageInspect, ImagePruneResponse, ImageSummary } from '../../api/types/images.js';
 import { ApiError } from '../../client/client.js';
 import { CliError, type Cli, type OptSpec } from '../command.js';
@@ -36,16 +36,24 @@ export function imageRows(images: ImageSummary[], opts: { noTrunc: boolean; now?
   const rows: ImageRow[] = [];
   const now = opts.now ?? Date.now();
   for (const img of images) {
+    const created = new Date(img.Created * 1000);
     const base = {
       ID: opts.noTrunc ? img.Id : shortId(img.Id),
-      CreatedSince: timeAgo(new Date(img.Created * 1000), new Date(now)),
-      CreatedAt: goTime(new Date(img.Created * 1000)),
+      CreatedSince: timeAgo(created, new Date(now)),
       Size: humanSize(img.Size),
       SharedSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.SharedSize),
       UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
       VirtualSize: humanSize(img.VirtualSize ?? img.Size),
       Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
     };
+    // Reading the time zone costs more CPU than the rest of `images` under Bun: only when a format asks.
+    const row = (r: Pick<ImageRow, 'Repository' | 'Tag' | 'Digest'>): ImageRow => ({
+      ...base,
+      ...r,
+      get CreatedAt() {
+        return goTime(created);
+      },
+    });
     const byRepo = new Map<string, { tags: string[]; digests: string[] }>();
     const repoOf = (r: string, sep: string) => r.slice(0, r.lastIndexOf(sep));
     for (const t of img.RepoTags ?? []) {
@@ -61,13 +69,13 @@ export function imageRows(images: ImageSummary[], opts: { noTrunc: boolean; now?
       byRepo.set(repoOf(d, '@'), e);
     }
     if (byRepo.size === 0) {
-      rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
+      rows.push(row({ Repository: '<none>', Tag: '<none>', Digest: '<none>' }));
       continue;
     }
     for (const [repo, e] of byRepo) {
       const digest = e.digests[0] ?? '<none>';
-      if (e.tags.length === 0) rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: digest });
-      for (const t of e.tags) rows.push({ ...base, Repository: repo, Tag: t, Digest: digest });
+      if (e.tags.length === 0) rows.push(row({ Repository: repo, Tag: '<none>', Digest: digest }));
+      for (const t of e.tags) rows.push(row({ Repository: repo, Tag: t, Digest: digest }));
     }
   }
   return rows;

@@ -1,6 +1,4 @@
 /** Registry commands: pull, push, login, logout; and the pull that run/create do. */
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { AuthResponse } from '../../api/types/registry.js';
 import type { JsonMessage, RequestOptions } from '../../client/client.js';
@@ -74,7 +72,9 @@ function readAllStdin(): Promise<string> {
 }
 
 /** Asks a question on the terminal; with `secret`, without echo. */
-function prompt(question: string, secret: boolean): Promise<string> {
+async function prompt(question: string, secret: boolean): Promise<string> {
+  // Loaded here: `run` imports this module (pullImage), and under Bun these two cost milliseconds at its start.
+  const [{ createInterface }, { Writable }] = await Promise.all([import('node:readline'), import('node:stream')]);
   let muted = false;
   const out = new Writable({
     write(chunk: Buffer, _e, cb) {

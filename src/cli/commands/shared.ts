@@ -1,5 +1,4 @@
 /** Small pieces several commands share: filter flags, confirmation prompts. */
-import { createInterface } from 'node:readline';
 import { ApiError } from '../../client/client.js';
 import { CliError } from '../command.js';
 import { InspectError, renderInspect } from '../format/formatter.js';
@@ -12,8 +11,15 @@ export function filtersQuery(flags: readonly string[] | undefined): Record<strin
 }
 
 /** Docker's `Are you sure you want to continue? [y/N]` prompt. */
-export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
-  ctx.out(`${warning}\nAre you sure you want to continue? [y/N] `);
+export function confirm(ctx: CliContext, warning: string): Promise<boolean> {
+  return confirmLine(ctx, `${warning}\nAre you sure you want to continue?`);
+}
+
+/** docker's prompt.Confirm: the question and ` [y/N] ` on one line; yes only for y or yes. */
+export async function confirmLine(ctx: CliContext, question: string): Promise<boolean> {
+  ctx.out(`${question} [y/N] `);
+  // Loaded here: under Bun node:readline costs milliseconds at the start of every command of this chunk.
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: ctx.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);

@@ -154,10 +154,11 @@ function wrap(err: unknown): Error {
  * docker builds it with json.Marshal over a map of the row's fields.
  */
 function rowContext(row: Row): Row {
-  return {
-    ...row,
-    [marshalJSON]: () => encodeJSON(row, { sortKeys: true, escapeHTML: true }),
-  };
+  // Copied with its accessors: a field computed on demand (CreatedAt) costs only when a format uses it.
+  return Object.defineProperties(
+    { [marshalJSON]: () => encodeJSON(row, { sortKeys: true, escapeHTML: true }) },
+    Object.getOwnPropertyDescriptors(row),
+  );
 }
 
 /**
