@@ -47,16 +47,20 @@ export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
 /**
  * Go's decoder reads `null` as "not set": a field given as null keeps its
  * zero value (docker-compose sends `"IPRange": null`). Dropping such fields
- * before validation gives every route the same reading.
+ * before validation gives every route the same reading. Only the first
+ * NULL_DEPTH levels are read (no Docker body is deeper; a deeper one is
+ * left as it is for the schema to refuse, without recursing through it).
  */
-export function withoutNullFields(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNullFields);
-  if (value === null || typeof value !== 'object') return value;
+const NULL_DEPTH = 32;
+
+export function withoutNullFields(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth >= NULL_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((v) => withoutNullFields(v, depth + 1));
   // fromEntries defines properties: a "__proto__" key stays a plain key.
   return Object.fromEntries(
     Object.entries(value)
       .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNullFields(v)]),
+      .map(([k, v]) => [k, withoutNullFields(v, depth + 1)]),
   );
 }
 
