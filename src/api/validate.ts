@@ -33,35 +33,52 @@ export const nullable = (s: Record<string, unknown>): Record<string, unknown> =>
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, verbose: true });
 const compiled = new WeakMap<object, ValidateFunction>();
 
+type Schema = Readonly<Record<string, unknown>>;
+
+/**
+ * Decodes as Go's encoding/json does into the structs the schema describes
+ * by their `properties`, at any depth, before validation:
+ * - a key matches its field case-insensitively when no field has it exactly
+ *   (docker-py sends `detachKeys` for DetachKeys);
+ * - `null` leaves the field unset (docker-compose sends `IPRange: null`, tmpfs
+ *   mounts with `Source: null`), so null fields are dropped.
+ * Entries of maps (`additionalProperties`: ExposedPorts, PortBindings) keep
+ * their keys as sent, since there the key itself is the value.
+ */
+export function goDecode(schema: Schema | undefined, value: unknown): void {
+  if (!schema || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    const items = schema['items'] as Schema | undefined;
+    for (const v of value) goDecode(items, v);
+    return;
+  }
+  const rec = value as Record<string, unknown>;
+  const props = schema['properties'] as Record<string, Schema> | undefined;
+  const extra = schema['additionalProperties'];
+  for (const [key, v] of Object.entries(rec)) {
+    let k = key;
+    if (props && !(key in props)) {
+      const field = Object.keys(props).find((f) => f.toLowerCase() === key.toLowerCase());
+      if (field !== undefined && !(field in rec)) {
+        delete rec[key];
+        rec[field] = v;
+        k = field;
+      }
+    }
+    if (v === null && props) delete rec[k];
+    else goDecode(props?.[k] ?? (typeof extra === 'object' ? (extra as Schema) : undefined), v);
+  }
+}
+
 export function validateBody<T>(s: BodySchema<T>, value: unknown): T {
+  goDecode(s.schema, value);
   let fn = compiled.get(s);
   if (!fn) {
     fn = ajv.compile(s.schema);
     compiled.set(s, fn);
   }
-  const decoded = withoutNullFields(value);
-  if (!fn(decoded)) throw invalidParameter(`invalid request body: ${describe(fn.errors ?? [])}`);
-  return decoded as T;
-}
-
-/**
- * Go's decoder reads `null` as "not set": a field given as null keeps its
- * zero value (docker-compose sends `"IPRange": null`). Dropping such fields
- * before validation gives every route the same reading. Only the first
- * NULL_DEPTH levels are read (no Docker body is deeper; a deeper one is
- * left as it is for the schema to refuse, without recursing through it).
- */
-const NULL_DEPTH = 32;
-
-export function withoutNullFields(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object' || depth >= NULL_DEPTH) return value;
-  if (Array.isArray(value)) return value.map((v) => withoutNullFields(v, depth + 1));
-  // fromEntries defines properties: a "__proto__" key stays a plain key.
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== null)
-      .map(([k, v]) => [k, withoutNullFields(v, depth + 1)]),
-  );
+  if (!fn(value)) throw invalidParameter(`invalid request body: ${describe(fn.errors ?? [])}`);
+  return value as T;
 }
 
 function describe(errors: ErrorObject[]): string {
