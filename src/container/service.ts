@@ -658,9 +658,10 @@ export class ContainerService {
       return (a ?? target!).split('/').pop();
     };
     if (!parent.spec.links.some((l) => aliasOf(l) === alias)) throw notFound(`No such container: ${linkName}`);
-    // Only the record changes (no lifecycle step reads links half-way), so no per-container lock.
-    parent.spec.links = parent.spec.links.filter((l) => aliasOf(l) !== alias);
-    return this.d.store.save(parent);
+    return this.locked(parent.id, async () => {
+      parent.spec.links = parent.spec.links.filter((l) => aliasOf(l) !== alias);
+      await this.d.store.save(parent);
+    });
   }
 
   /** Resizes the container's terminal (conmon's ctl fifo: `1 <height> <width>`). */
