@@ -130,6 +130,12 @@ describe('create and attach: IPAM, dual stack, several networks, events', () => 
   });
 
   it('dual stack: the bridge and the container get their IPv6 addresses, the primary network a default route for each family', async () => {
+    host.sysctls.set('net/ipv6/conf/all/disable_ipv6', '1');
+    await assert.rejects(net.create({ name: 'ds', enableIPv6: true }), /IPv6 is disabled on this host/);
+    host.sysctls.set('net/ipv6/conf/all/disable_ipv6', '0');
+    host.sysctls.set('net/ipv6/conf/all/forwarding', '1');
+    await assert.rejects(net.create({ name: 'ds', enableIPv6: true }), /this host forwards IPv6/);
+    host.sysctls.set('net/ipv6/conf/all/forwarding', '0');
     const n = await net.create({ name: 'ds', enableIPv6: true, ipam: [{ subnet: '10.92.0.0/24' }, { subnet: 'fd00:92::/64', gateway: 'fd00:92::ffff' }] });
     assert.deepEqual(n.ipv6, { subnet: 'fd00:92::/64', gateway: 'fd00:92::ffff', ipRange: '', auxAddresses: {} });
     assert.ok(host.calls.some((x) => x.includes(`addr add fd00:92::ffff/64 dev ${n.bridge} nodad`)), host.calls.join('\n'));

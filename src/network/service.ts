@@ -451,6 +451,7 @@ export class NetworkService {
     checkBridgeName(bridge);
     const sharing = this.state.networks.find((n) => n.bridge === bridge);
     if (sharing) throw conflict(`bridge name ${bridge} is already used by network ${sharing.name}`);
+    if (o.enableIPv6) this.checkIpv6Host();
     const ipv6 = o.enableIPv6 ? this.ipv6Pool(v6) : undefined;
     const pool = this.ipam.requestPool(id, subnet, v4?.gateway || undefined, v4?.ipRange || undefined);
     try {
@@ -498,6 +499,18 @@ export class NetworkService {
       throw e;
     }
     return rec;
+  }
+
+  /**
+   * IPv6 networks are on-link only: berth has no IPv6 firewall, so it keeps
+   * them apart by the host not routing IPv6 at all.
+   */
+  private checkIpv6Host(): void {
+    const disabled = this.host.net.readSysctl(sysctlKeys.ipv6Disabled);
+    if (disabled === undefined || disabled === '1') throw conflict('cannot create an IPv6 network: IPv6 is disabled on this host (net.ipv6.conf.all.disable_ipv6)');
+    if (this.host.net.readSysctl(sysctlKeys.ipv6Forwarding) === '1') {
+      throw conflict('cannot create an IPv6 network: this host forwards IPv6 (net.ipv6.conf.all.forwarding=1), and berth has no IPv6 firewall to keep its networks apart; berth\'s IPv6 is on-link only');
+    }
   }
 
   /** A requested IPv4 subnet, canonical, refused when it overlaps another network's. */

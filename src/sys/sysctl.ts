@@ -27,6 +27,9 @@ export const sysctlKeys = {
   routeLocalnet: (ifname: string): string => `net/ipv4/conf/${ifname}/route_localnet`,
   /** Whether bridged IPv4 traffic goes through the ip family hooks (br_netfilter loaded). */
   bridgeNfCallIptables: 'net/bridge/bridge-nf-call-iptables',
+  /** IPv6 routing between interfaces (berth's IPv6 stays on-link: it needs this off). */
+  ipv6Forwarding: 'net/ipv6/conf/all/forwarding',
+  ipv6Disabled: 'net/ipv6/conf/all/disable_ipv6',
 } as const;
 
 /** The value of a key (trimmed), or undefined when it does not exist. */
