@@ -378,8 +378,8 @@ export class ContainerService {
     const restart = !rec.spec.autoRemove && wantsRestart(rec, exitCode);
     Object.assign(rec.state, { status: restart ? 'restarting' : 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
     // An auto-remove container is not recorded as exited (an fsync on the way to `run --rm`'s
-    // answer): the remove below records `removing` and consumes the exit file; a crash before
-    // that leaves `running` and the exit file, which the next daemon start handles as this exit.
+    // answer): the remove below consumes the exit file. A crash before the removal ends leaves
+    // `running` on disk; the next daemon start removes auto-remove containers that do not run.
     if (!rec.spec.autoRemove) await this.recordExit(rec);
     await this.released(rec);
     if (oom) this.d.emit(rec, 'oom');
