@@ -172,7 +172,7 @@ async function main(): Promise<number> {
   const berthApi = new Api(berthd.socket);
   const busy = await buildBusyboxArchive('busybox:latest');
   await loadArchive(berthApi, busy.archive);
-  const berth: Engine = { kind: 'berth', label: 'berthd', socket: berthd.socket, host: berthd.host, api: berthApi, busybox: 'busybox:latest' };
+  const berth: Engine = { kind: 'berth', label: 'berthd', socket: berthd.socket, host: berthd.host, api: berthApi, busybox: 'busybox:latest', execRoot: berthd.execRoot };
   let docker: Engine | undefined;
   let dockerLoadedOwnBusybox = false;
   if (found) {
@@ -267,6 +267,17 @@ function computeTargets(ctx: Ctx): Target[] {
   };
   runTarget('--network none', 80, '`run --rm --network none busybox true`');
   runTarget('default bridge', 100, '`run --rm busybox true` on the default bridge');
+  const ratioTarget = (fact: string, limit: number, label: string) => {
+    const v = ctx.facts[fact];
+    const d = ctx.facts[`${fact}.docker`];
+    t.push({
+      target: `${label} ≤ ${limit}× (docker CLI → berthd, medians of one interleaved loop; load average ${os.loadavg()[0]!.toFixed(1)} at the end)`,
+      figure: v === undefined ? 'not measured' : `${v.toFixed(2)}×${d !== undefined ? ` (Docker: ${d.toFixed(2)}×)` : ''}`,
+      met: v === undefined ? undefined : v <= limit,
+    });
+  };
+  ratioTarget('run.bridgeOverNone', 1.1, 'issue 15: `run --rm` on the bridge / `--network none`');
+  ratioTarget('run.noneOverRunc', 2, 'issue 15: `run --rm --network none` / bare `runc run` of the same bundle');
   const mem = ctx.facts['mem.perContainerMB'];
   const memRow = ctx.rows.find((r) => r.scenario === S4 && r.name.startsWith('host memory per idle container'));
   const pss = ctx.rows.find((r) => r.scenario === S4 && r.name.startsWith('monitor + container processes'))?.berth?.median;

@@ -14,6 +14,8 @@ export interface Engine {
   api: Api;
   /** The busybox image reference on this engine. */
   busybox: string;
+  /** berthd's --exec-root (where it writes bundles), for the bare runc baseline. */
+  execRoot?: string;
 }
 
 export interface Settings {

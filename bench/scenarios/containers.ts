@@ -1,6 +1,7 @@
 /** Scenarios 1–4: run --rm, exec, ps/inspect and the API under load, many containers, memory. */
 import { loadTest, sequentialGets } from '../lib/api.js';
-import { alternate, cliArgv, cliRows, cliVariants, engineVariants, statOf, timeCli, type Ctx, type Engine } from '../lib/context.js';
+import { bareRunc } from '../lib/bare-runc.js';
+import { alternate, cliArgv, cliRows, cliVariants, engineVariants, statOf, timeCli, type Ctx, type Engine, type Variant } from '../lib/context.js';
 import { ppidOf, processes, pssKb, rssKb, sleep, steadyMemAvailableKb } from '../lib/host.js';
 import { stat } from '../lib/stats.js';
 
@@ -9,21 +10,56 @@ export const S2 = '2. exec true';
 export const S3 = '3. ps / inspect / API load';
 export const S4 = '4. many containers';
 
+/**
+ * `run --rm busybox true` with `--network none` and on the default bridge,
+ * every client, and bare `runc run` of the same bundle, all interleaved in
+ * one loop (round i rotates the order), so that load changes during the run
+ * hit every series alike: the ratios bridge / none and none / runc are the
+ * issue's targets.
+ */
 export async function runRm(ctx: Ctx): Promise<void> {
   const { reps, warmup } = ctx.settings;
-  for (const [name, net] of [
+  const nets = [
     ['--network none', ['--network', 'none']],
     ['default bridge', []],
-  ] as const) {
-    ctx.progress(`  run --rm ${name}`);
-    const samples = await alternate(cliVariants(ctx), reps, warmup, async (v, recorded) => {
+  ] as const;
+  const bare = ctx.berth.execRoot ? await bareRunc(ctx.berth, ctx.berth.execRoot, ctx.tmp) : undefined;
+  try {
+    const variants: Variant[] = nets.flatMap(([name]) => cliVariants(ctx).map((v) => ({ ...v, key: `${name}|${v.key}` })));
+    if (bare) variants.push({ key: BARE, client: 'API', engine: ctx.berth });
+    ctx.progress(`  run --rm: ${variants.length} series interleaved`);
+    const samples = await alternate(variants, reps, warmup, async (v, recorded) => {
+      if (v.key === BARE) return bare!.run();
+      const [name] = v.key.split('|');
+      const net = nets.find(([n]) => n === name)![1];
       const r = await timeCli(ctx, cliArgv(ctx, v.client as 'berth CLI' | 'docker CLI', v.engine, ['run', '--rm', ...net, v.engine.busybox, 'true']));
       if (recorded && v.engine.kind === 'berth') ctx.windows.push({ series: `${v.client}, ${net.length ? '--network none' : 'bridge'}`, t0: r.t0, t1: r.t1 });
       return r.ms;
     });
-    ctx.rows.push(...cliRows(ctx, S1, name, samples));
+    for (const [name] of nets) {
+      const mine = new Map([...samples].filter(([k]) => k.startsWith(`${name}|`)).map(([k, x]) => [k.slice(name.length + 1), x]));
+      ctx.rows.push(...cliRows(ctx, S1, name, mine));
+    }
+    const med = (key: string) => statOf(samples, key)?.median;
+    const ratioFact = (fact: string, a: string, b: string) => {
+      const x = med(a);
+      const y = med(b);
+      if (x !== undefined && y !== undefined && y > 0) ctx.facts[fact] = x / y;
+    };
+    ratioFact('run.bridgeOverNone', 'default bridge|docker CLI→berth', '--network none|docker CLI→berth');
+    ratioFact('run.bridgeOverNone.docker', 'default bridge|docker CLI→docker', '--network none|docker CLI→docker');
+    if (bare) {
+      const b = statOf(samples, BARE)!;
+      ctx.rows.push({ scenario: S1, name: 'bare `runc run` of the same bundle (the floor)', client: 'runc', unit: 'ms', better: 'lower', berth: b, note: 'no engine, monitor or client' });
+      ratioFact('run.noneOverRunc', '--network none|docker CLI→berth', BARE);
+      ratioFact('run.noneOverRunc.docker', '--network none|docker CLI→docker', BARE);
+    }
+  } finally {
+    await bare?.cleanup();
   }
 }
+
+const BARE = 'bare runc run';
 
 async function startSleeper(e: Engine, name: string, network = 'none'): Promise<string> {
   await e.api.remove(name).catch(() => {});

@@ -217,7 +217,7 @@ describe('exits, stop, kill', () => {
 });
 
 describe('auto-remove (run --rm)', () => {
-  it('goes from running to removing on disk without an exited write in between; the removal consumes the exit', async () => {
+  it('goes from running to removed without a record write in between (each one an fsync); the removal consumes the exit', async () => {
     const rec = await w.svc.create(spec({ HostConfig: { AutoRemove: true } }), { name: 'rm' });
     await w.svc.start(rec.id);
     const written: string[] = [];
@@ -229,9 +229,22 @@ describe('auto-remove (run --rm)', () => {
     const removed = w.svc.wait(rec.id, 'removed').ready;
     w.monitor.exits.exit(rec.id, 5);
     assert.equal((await removed).StatusCode, 5);
-    assert.deepEqual(written, ['removing']);
+    assert.deepEqual(written, []);
     assert.equal(w.store.get(rec.id), undefined);
     assert.equal(w.monitor.exits.read(rec.id), undefined, 'the exit was not consumed');
+  });
+
+  it('a removal cut short by a crash (no exit file left, monitor gone) is finished at the next start', async () => {
+    const rec = await w.svc.create(spec({ HostConfig: { AutoRemove: true } }), { name: 'rm3' });
+    await w.svc.start(rec.id);
+    w.svc.close();
+    w.monitor.monitors.delete(rec.state.monitorPid); // exit consumed, record still `running`
+    const exited = await w.svc.create(spec({ HostConfig: { AutoRemove: true } }), { name: 'rm4' });
+    exited.state.status = 'exited';
+    await w.store.save(exited);
+    const w2 = await w.restart();
+    assert.equal(w2.store.get(rec.id), undefined);
+    assert.equal(w2.store.get(exited.id), undefined);
   });
 
   it('a daemon that stops between the exit and the removal removes the container at its next start', async () => {

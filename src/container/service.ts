@@ -171,9 +171,11 @@ export class ContainerService {
     if (argv.length === 0) throw invalidParameter('No command specified');
     rec.path = argv[0]!;
     rec.args = argv.slice(1);
-    await this.d.snapshots.prepare(rec.snapshotKey, parent, { [CONTAINER_LABEL]: id });
     try {
-      await store.add(rec);
+      // Side by side: each ends in a synced metadata write. The layer is labelled with the ID, so
+      // one whose record never got written is found and removed at the next daemon start.
+      const made = await Promise.allSettled([this.d.snapshots.prepare(rec.snapshotKey, parent, { [CONTAINER_LABEL]: id }), store.add(rec)]);
+      for (const m of made) if (m.status === 'rejected') throw m.reason;
       const p = this.d.paths;
       await writeEtcFiles(
         { hostname: p.hostname(id), hosts: p.hosts(id), resolvConf: p.resolvConf(id) },
@@ -372,8 +374,8 @@ export class ContainerService {
     const restart = !rec.spec.autoRemove && wantsRestart(rec, exitCode);
     Object.assign(rec.state, { status: restart ? 'restarting' : 'exited', pid: 0, monitorPid: 0, exitCode, oomKilled: oom, finishedAt: now() });
     // An auto-remove container is not recorded as exited (an fsync on the way to `run --rm`'s
-    // answer): the remove below records `removing` and consumes the exit file; a crash before
-    // that leaves `running` and the exit file, which the next daemon start handles as this exit.
+    // answer): the remove below consumes the exit file. A crash before the removal ends leaves
+    // `running` on disk; the next daemon start removes auto-remove containers that do not run.
     if (!rec.spec.autoRemove) await this.recordExit(rec);
     await this.released(rec);
     if (oom) this.d.emit(rec, 'oom');
@@ -595,10 +597,12 @@ export class ContainerService {
         await this.exitedWithin(rec.id, 10_000);
       }
       this.cancelRestart(rec.id);
-      // Recorded before anything goes: a crash in the middle is finished at the next start.
+      // Recorded before anything goes: a crash in the middle is finished at the next start. An
+      // auto-remove container needs no record of it (one fsync less per `run --rm`): the next
+      // start removes every auto-remove container that is not running, as Docker's restore does.
       rec.state.status = 'removing';
       rec.state.removeVolumes = !!opts.volumes;
-      await this.d.store.save(rec);
+      if (!rec.spec.autoRemove) await this.d.store.save(rec);
       const p = this.d.paths;
       if (this.d.runtime.hasState(rec.id)) await this.d.runtime.delete(rec.id, true).catch(() => {});
       this.d.host.mounts.unmount(p.rootfs(rec.id), { detach: true });
@@ -744,6 +748,11 @@ export class ContainerService {
         await this.d.runtime.delete(rec.id, true).catch(() => {});
         this.d.host.mounts.unmount(this.d.paths.rootfs(rec.id), { detach: true });
         Object.assign(rec.state, { status: 'exited', pid: 0, monitorPid: 0, exitCode: 128 + SIGKILL, finishedAt: now(), error: 'container monitor exited unexpectedly' });
+        if (rec.spec.autoRemove) {
+          // An auto-remove container whose removal a crash interrupted (it is not recorded as removing).
+          await this.remove(rec.id, { force: true, volumes: true }).catch((e: unknown) => this.d.log.warn('cannot remove an auto-remove container', { id: rec.id, err: messageOf(e) }));
+          continue;
+        }
         await this.d.store.save(rec);
         if (restartAtDaemonStart(rec)) toStart.push(rec);
       } else if (st === 'restarting' || st === 'removing') {
@@ -759,6 +768,11 @@ export class ContainerService {
       } else {
         // created, exited, dead: a start or an exit interrupted by the crash may have left a runtime behind.
         if (leftover(rec)) await this.reapInterrupted(rec);
+        if (rec.spec.autoRemove && st !== 'created') {
+          // Exited (or its removal interrupted) while no daemon could remove it: gone now.
+          await this.remove(rec.id, { force: true, volumes: true }).catch((e: unknown) => this.d.log.warn('cannot remove an auto-remove container', { id: rec.id, err: messageOf(e) }));
+          continue;
+        }
         if (st === 'exited' && restartAtDaemonStart(rec)) toStart.push(rec);
       }
     }

@@ -183,9 +183,9 @@ const MSG_DONTWAIT = 0x40;
 
 /**
  * A netlink socket of `protocol`, bound (the kernel picks its port id). With
- * `netnsFd`, the socket belongs to that network namespace: the calling thread
- * enters it, opens the socket and returns to `selfNetnsFd` (a socket keeps the
- * namespace it was made in). All synchronous, so no other code of this thread
+ * `netns`, the socket belongs to the network namespace `netns.fd`: the calling
+ * thread enters it, opens the socket and returns to `netns.selfFd` (a socket
+ * keeps the namespace it was made in). All synchronous, so no other code of this thread
  * runs meanwhile.
  */
 export function netlinkSocket(protocol: number, netns?: { fd: number; selfFd: number }): number {

@@ -192,8 +192,7 @@ export interface VethSpec {
  * with it) and the error thrown.
  */
 export async function connectVeth(s: VethSpec): Promise<void> {
-  checkIfname(s.hostName);
-  checkIfname(s.ifname);
+  for (const n of [s.hostName, s.ifname, s.bridge]) checkIfname(n);
   if (!Number.isInteger(s.pid) || s.pid <= 0) throw new EngineError('InvalidParameter', `invalid pid: ${s.pid}`);
   const where = `the network namespace of pid ${s.pid}`;
   let nsFd: number;
