@@ -37,6 +37,7 @@ import { formatEntry, parseSince, readLog } from '../logs/reader.js';
 import { detailsPrefix, logAttributes } from '../logs/attrs.js';
 import { logDriverName } from '../logs/options.js';
 import { refuseUnupdatable } from './unsupported-fields.js';
+import { psFilter } from './ps-filters.js';
 import { commitContainer } from './commit.js';
 import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { parseTimestamp } from './filter-util.js';
@@ -77,6 +78,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     const since = f.get('since')?.map(createdOf);
     // dockerd's regexp filter (Go syntax), matched in linear time under one budget for the request.
     const nameMatch = f.has('name') ? filterMatcher(f.get('name')!) : undefined;
+    const lookPast = psFilter(f);
     let recs = this.svc.store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (b.id < a.id ? -1 : 1));
     const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited');
     recs = recs.filter((r) => {
@@ -91,7 +93,7 @@ export class DaemonContainerBackend implements ContainerBackend {
       const c = Date.parse(r.created);
       if (before && !before.every((b) => c < b)) return false;
       if (since && !since.every((s) => c > s)) return false;
-      return true;
+      return lookPast(r, () => ({ mounts: this.views.mounts(r), networks: this.views.networkSettings(r).Networks ?? {} }));
     });
     if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
     const now = Date.now();
@@ -164,6 +166,7 @@ export class DaemonContainerBackend implements ContainerBackend {
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     await this.svc.resize(ref, h, w);
+    this.svc.announce(this.rec(ref), 'resize', { height: String(h), width: String(w) });
   }
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
@@ -233,6 +236,7 @@ export class DaemonContainerBackend implements ContainerBackend {
       r.spec.restartPolicy = { name, maximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 };
     }
     await this.svc.store.save(r);
+    this.svc.announce(r, 'update');
     return { Warnings: [] };
   }
 
@@ -244,6 +248,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return {
       tty: r.spec.tty,
       run: (stream) => {
+        this.svc.announce(r, 'attach');
         void (async () => {
           if (q.logs) {
             for await (const e of readLog(this.paths.log(r.id), { stdout: q.stdout, stderr: q.stderr, timestamps: false, follow: false }, () => false)) {
@@ -274,6 +279,7 @@ export class DaemonContainerBackend implements ContainerBackend {
             if (detach) {
               handle.detach();
               stream.end();
+              this.svc.announce(r, 'detach');
             }
           });
           stream.onInputEnd(() => handle.closeStdin());
@@ -328,7 +334,9 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   async top(ref: string, psArgs: string | undefined): Promise<ContainerTopResponse> {
-    const t = await this.svc.top(this.rec(ref), psArgs);
+    const r = this.rec(ref);
+    const t = await this.svc.top(r, psArgs);
+    this.svc.announce(r, 'top');
     return { Titles: t.titles, Processes: t.processes };
   }
 
@@ -395,19 +403,27 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   export(ref: string): Promise<Readable> {
-    return this.svc.files.export(this.rec(ref));
+    const r = this.rec(ref);
+    this.svc.announce(r, 'export');
+    return this.svc.files.export(r);
   }
 
   archiveStat(ref: string, path: string): Promise<PathStat> {
     return this.svc.files.stat(this.rec(ref), path);
   }
 
-  archiveGet(ref: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
-    return this.svc.files.archive(this.rec(ref), path);
+  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
+    const r = this.rec(ref);
+    const out = await this.svc.files.archive(r, path);
+    // dockerd's events for `docker cp` (the legacy POST /copy sent "copy").
+    this.svc.announce(r, 'archive-path');
+    return out;
   }
 
-  async archivePut(ref: string, path: string, body: Readable, _opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
-    await this.svc.files.extract(this.rec(ref), path, body);
+  async archivePut(ref: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    const r = this.rec(ref);
+    await this.svc.files.extract(r, path, body, opts);
+    this.svc.announce(r, 'extract-to-dir');
   }
 
   // --- prune / commit -----------------------------------------------------------
