@@ -112,7 +112,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return { sizeRw: rw, sizeRootFs: rw + base };
   }
 
-  async inspect(ref: string, size: boolean): Promise<ContainerInspect> {
+  async inspect(ref: string, size: boolean, version: string): Promise<ContainerInspect> {
     const r = this.rec(ref);
     const gd = this.images.snapshots.graphDriver(r.snapshotKey, this.paths.rootfs(r.id));
     return wireInspect(r, {
@@ -121,6 +121,7 @@ export class DaemonContainerBackend implements ContainerBackend {
       graphDriver: { Name: gd.name, Data: gd.data },
       paths: { resolvConf: this.paths.resolvConf(r.id), hostname: this.paths.hostname(r.id), hosts: this.paths.hosts(r.id), log: this.paths.log(r.id) },
       execIds: this.views.execIds(r),
+      apiVersion: version,
       ...(size ? await this.sizes(r) : {}),
     });
   }

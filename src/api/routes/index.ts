@@ -3,6 +3,7 @@
  * matters (first match wins; see router.ts).
  */
 import type { Route } from '../router.js';
+import { buildPruneRoutes } from './build-prune.js';
 import { containerRoutes, type ContainerBackend } from './containers.js';
 import { eventRoutes, type EventsBackend } from './events.js';
 import { execRoutes, type ExecBackend } from './exec.js';
@@ -26,6 +27,7 @@ export interface Backends {
 export function apiRoutes(b: Backends): Route[] {
   return [
     ...systemRoutes(b.system),
+    ...buildPruneRoutes(),
     ...imageRoutes(b.images),
     ...registryRoutes(b.registry),
     ...containerRoutes(b.containers),
