@@ -205,6 +205,7 @@ class Fake implements ContainerBackend {
   }
   async remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }) {
     this.calls.push(['remove', id, opts]);
+    if (opts.link) return; // a link's name (parent/alias): the route passes it whole
     const b = this.find(id);
     if (b.status === 'running' && !opts.force) {
       throw conflict(`You cannot remove a running container ${b.id}. Stop the container before attempting removal or force remove`);
@@ -524,6 +525,7 @@ const ROWS: Row[] = [
   ['DELETE', '/containers/web?force=1&v=true&link=0', undefined, 204, [['remove', 'web', { force: true, volumes: true, link: false }]]],
   ['DELETE', '/containers/web', undefined, 409],
   ['DELETE', '/containers/nope', undefined, 404],
+  ['DELETE', '/containers/web/al?link=1', undefined, 204, [['remove', 'web/al', { force: false, volumes: false, link: true }]]],
   ['DELETE', '/containers/db?force=perhaps', undefined, 400, NONE],
 
   // archive: stat, get, put
