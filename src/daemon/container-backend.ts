@@ -128,11 +128,13 @@ export class DaemonContainerBackend implements ContainerBackend {
 
   // --- create / lifecycle -----------------------------------------------------
 
-  async create(body: ContainerCreateRequest, name: string | undefined, _platform: string | undefined): Promise<ContainerCreateResponse> {
+  async create(body: ContainerCreateRequest, name: string | undefined, platform: string | undefined): Promise<ContainerCreateResponse> {
     if (!body.Image) throw invalidParameter('Config.Image must be set: an image is required to create a container');
     const img = this.images.tryResolve(body.Image);
     if (!img) throw notFound(`No such image: ${displayImage(body.Image)}`);
-    const spec = specFromRequest(body, img.id, this.images.store.config(img.id));
+    const config = this.images.store.config(img.id);
+    if (platform) checkPlatform(platform, body.Image, config);
+    const spec = specFromRequest(body, img.id, config);
     const rec = await this.svc.create(spec, name !== undefined ? { name } : {});
     return { Id: rec.id, Warnings: [] };
   }
@@ -466,6 +468,17 @@ export class DaemonContainerBackend implements ContainerBackend {
     });
     this.svc.announce(r, 'commit', { comment: q.comment ?? '', imageID: id, imageRef: ref ? ref.familiarString() : '' });
     return { Id: id };
+  }
+}
+
+/** The create's `platform` (os[/arch[/variant]]) must be the image's, as dockerd checks it. */
+function checkPlatform(platform: string, image: string, config: { os?: string; architecture?: string; variant?: string }): void {
+  const [os = '', arch, variant] = platform.toLowerCase().split('/');
+  if (!/^[a-z0-9_-]+$/.test(os) || platform.split('/').length > 3) throw invalidParameter(`invalid platform ${JSON.stringify(platform)}: use os[/arch[/variant]], such as linux/amd64`);
+  const actual = [config.os ?? 'linux', config.architecture ?? '', ...(config.variant ? [config.variant] : [])].join('/');
+  const archOk = arch === undefined || arch === config.architecture || (arch === 'x86_64' && config.architecture === 'amd64');
+  if (os !== (config.os ?? 'linux') || !archOk || (variant !== undefined && variant !== config.variant)) {
+    throw notFound(`image with reference ${displayImage(image)} was found but does not match the specified platform: wanted ${platform}, actual: ${actual}`);
   }
 }
 

@@ -7,15 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
+import Docker from 'dockerode';
 import { docker, sdk } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
 
 const NONE = ['--network', 'none'];
+
+/** A JSON POST straight to the API (for query parameters dockerode does not pass). */
+function post(d: TestDaemon, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = request({ socketPath: d.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
 
 /** The status code and message of a failed dockerode call. */
 async function apiError(p: Promise<unknown>): Promise<{ statusCode: number; message: string }> {
@@ -441,6 +458,39 @@ describe('docker compatibility: containers and images', () => {
       const search = await docker(d, ['search', 'busybox']);
       assert.notEqual(search.code, 0);
       assert.match(search.stderr, /berth does not search registries/);
+    });
+  });
+
+  describe('inspect as the client\'s API version has it', () => {
+    it('fields come and go with the version; unset lists are null', async () => {
+      const c = await sdk(d).createContainer({ Image: 'busybox', MacAddress: '02:42:ac:11:00:09', HostConfig: { NetworkMode: 'none' } } as never);
+      const old = (await new Docker({ socketPath: d.socket, version: 'v1.41' }).getContainer(c.id).inspect()) as unknown as {
+        Config: Record<string, unknown>;
+        HostConfig: Record<string, unknown>;
+      };
+      assert.equal(old.Config['MacAddress'], '02:42:ac:11:00:09');
+      assert.equal(old.HostConfig['KernelMemory'], 0);
+      assert.equal(old.HostConfig['CpuCount'], 0);
+      assert.equal(old.HostConfig['UsernsMode'], '');
+      assert.equal(old.HostConfig['Dns'], null);
+      const now = (await new Docker({ socketPath: d.socket, version: 'v1.47' }).getContainer(c.id).inspect()) as unknown as typeof old;
+      assert.ok(!('MacAddress' in now.Config));
+      assert.ok(!('KernelMemory' in now.HostConfig));
+      const viaCli = await docker(d, ['create', ...NONE, 'busybox']);
+      assert.equal((await docker(d, ['inspect', '-f', '{{json .HostConfig.Dns}}', viaCli.stdout.trim()])).stdout.trim(), '[]', 'sent empty: shown empty, as Docker');
+      await c.remove();
+      await docker(d, ['rm', viaCli.stdout.trim()]);
+    });
+
+    it('the platform of a create must be the image\'s', async () => {
+      const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+      const ok = await post(d, `/containers/create?platform=linux/${arch}`, { Image: 'busybox' });
+      assert.equal(ok.status, 201, ok.body);
+      await sdk(d).getContainer((JSON.parse(ok.body) as { Id: string }).Id).remove();
+      const other = arch === 'amd64' ? 'arm64' : 'amd64';
+      const err = await post(d, `/containers/create?platform=linux/${other}`, { Image: 'busybox' });
+      assert.equal(err.status, 404);
+      assert.match(err.body, new RegExp(`does not match the specified platform: wanted linux/${other}, actual: linux/${arch}`));
     });
   });
 });
