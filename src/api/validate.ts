@@ -57,16 +57,16 @@ export function goDecode(schema: Schema | undefined, value: unknown): void {
   const extra = schema['additionalProperties'];
   for (const [key, v] of Object.entries(rec)) {
     let k = key;
-    if (props && !(key in props)) {
+    if (props && !Object.hasOwn(props, key)) {
       const field = Object.keys(props).find((f) => f.toLowerCase() === key.toLowerCase());
-      if (field !== undefined && !(field in rec)) {
+      if (field !== undefined && !Object.hasOwn(rec, field)) {
         delete rec[key];
         rec[field] = v;
         k = field;
       }
     }
     if (v === null && props) delete rec[k];
-    else goDecode(props?.[k] ?? (typeof extra === 'object' ? (extra as Schema) : undefined), v);
+    else goDecode((props && Object.hasOwn(props, k) ? props[k] : undefined) ?? (typeof extra === 'object' ? (extra as Schema) : undefined), v);
   }
 }
 

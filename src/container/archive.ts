@@ -19,7 +19,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errnoCode, internal, invalidParameter, messageOf, notFound } from '../errdefs/errdefs.js';
 import { tarEntry } from '../image/layer-diff.js';
-import { applyLayer } from '../image/unpack.js';
+import { applyLayer, type ApplyLayerOptions } from '../image/unpack.js';
 import { at, closeFd, fdTarget, O_PATH, openDir, openInRoot, withFd } from '../sys/dirfd.js';
 
 export interface PathStat {
@@ -162,13 +162,13 @@ export function archivePath(root: string, path: string, as?: string): { stat: Pa
 }
 
 /** Extracts a tar into the directory `path` of the container (a symlink to a directory is followed, inside the root). */
-export async function extractTo(root: string, path: string, body: Readable): Promise<void> {
+export async function extractTo(root: string, path: string, body: Readable, opts: ApplyLayerOptions = {}): Promise<void> {
   const rootFd = openDir(root);
   try {
     const abs = path.startsWith('/') ? path : `/${path}`;
     const dir = open(rootFd, abs, O_DIRECTORY | fs.constants.O_RDONLY, path, `extraction point is not a directory: ${path}`);
     try {
-      await applyLayer(body, { fd: dir });
+      await applyLayer(body, { fd: dir }, opts);
     } finally {
       closeFd(dir);
     }

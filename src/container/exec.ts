@@ -65,6 +65,8 @@ export class ExecService {
     private readonly host: Host,
     private readonly monitor: Monitor,
     private readonly allCapabilities: () => string[],
+    /** Announces exec_create / exec_start / exec_die as dockerd does (health probes included). */
+    private readonly announce: (rec: ContainerRecord, action: string, attributes: Record<string, string>) => void = () => {},
   ) {}
 
   private dir(id: string): string {
@@ -77,6 +79,7 @@ export class ExecService {
     if (rec.state.status !== 'running') throw conflict(`Container ${rec.id} is not running`);
     const s: ExecSession = { id: randomBytes(32).toString('hex'), containerId: rec.id, config, running: false, started: false, exitCode: null, pid: 0 };
     this.sessions.set(s.id, s);
+    this.announce(rec, `exec_create: ${config.cmd.join(' ')}`, { execID: s.id });
     return s;
   }
 
@@ -141,6 +144,7 @@ export class ExecService {
     const finish = (code: number) => {
       s.exitCode = code;
       s.running = false;
+      this.announce(rec, 'exec_die', { execID: s.id, exitCode: String(code) });
     };
     let spec: Process;
     try {
@@ -162,6 +166,7 @@ export class ExecService {
       stdin: attached && s.config.attachStdin,
       attach: attached,
     });
+    this.announce(rec, `exec_start: ${s.config.cmd.join(' ')}`, { execID: s.id });
     monitor.pid.then(
       (pid) => (s.pid = pid),
       () => {},

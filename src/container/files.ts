@@ -27,6 +27,7 @@ import { containerChanges, runtimeMountpoints, type Change } from './changes.js'
 import type { ContainerPaths } from './paths.js';
 import { isRunning, type ContainerRecord } from './types.js';
 import type { MountProvider } from '../volume/container-mounts.js';
+import { resolveUser } from './user.js';
 import { closeFd, createFileInRoot, fdPath, mkdirInRoot, O_PATH, openDir, openDirInRoot, openInRoot, withFd } from '../sys/dirfd.js';
 
 /** The deepest volume or bind whose target holds `path` (lexically, as dockerd's volume.HasResource). */
@@ -81,12 +82,20 @@ export class ContainerFiles {
     return { stat: stat!, body };
   }
 
-  async extract(rec: ContainerRecord, path: string, body: Readable): Promise<void> {
+  /**
+   * `docker cp` into the container. With copyUIDGID (`cp -a`) everything is
+   * owned by the container's user (resolved in its /etc/passwd), as dockerd's
+   * tarCopyOptions; without it the archive's owners are kept.
+   */
+  async extract(rec: ContainerRecord, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean } = { noOverwriteDirNonDir: false, copyUIDGID: false }): Promise<void> {
     // dockerd's checkIfPathIsInAVolume: a volume decides, else the rootfs.
     const vol = mountPointOf(rec, path);
     if (vol && !vol.rw) throw conflict(`mounted volume is marked read-only: ${vol.destination}`);
     if (!vol && rec.spec.readonlyRootfs) throw conflict('container rootfs is marked read-only');
-    await this.withView(rec, (root) => extractTo(root, path, body));
+    await this.withView(rec, async (root) => {
+      const user = opts.copyUIDGID && rec.spec.user ? await resolveUser(this.host, root, rec.spec.user, []) : undefined;
+      await extractTo(root, path, body, { noOverwriteDirNonDir: opts.noOverwriteDirNonDir, ...(user ? { owner: { uid: user.uid, gid: user.gid } } : {}) });
+    });
   }
 
   /** Extracts a tar into the directory dir, made first (mkdir -p inside the root) when missing: the builder's COPY. */

@@ -123,8 +123,11 @@ export async function buildContainerSpec(rec: ContainerRecord, paths: ContainerP
   const s = rec.spec;
   const rootfs = paths.rootfs(rec.id);
   const user = await resolveUser(ctx.host, rootfs, s.user, s.groupAdd);
-  const env = [...s.env, ...ctx.env];
-  const has = (k: string) => env.some((e) => e.startsWith(`${k}=`));
+  // An entry without "=" unsets the variable: it is not passed on, and no default takes its place
+  // (dockerd's ReplaceOrAppendEnvValues).
+  const unset = new Set(s.env.filter((e) => !e.includes('=')));
+  const env = [...s.env, ...ctx.env].filter((e) => e.includes('=') && !unset.has(e.slice(0, e.indexOf('='))));
+  const has = (k: string) => unset.has(k) || env.some((e) => e.startsWith(`${k}=`));
   if (!has('PATH')) env.unshift(DEFAULT_PATH);
   if (!has('HOSTNAME')) env.push(`HOSTNAME=${s.hostname}`);
   if (s.tty && !has('TERM')) env.push('TERM=xterm');

@@ -486,21 +486,19 @@ export class ContainerService {
     }
   }
 
-  kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.d.store.resolve(ref);
     const sig = parseSignal(signal);
-    return this.locked(rec.id, async () => {
-      if (!isRunning(rec)) {
-        throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
-      }
-      if (sig === SIGKILL || sig === SIGTERM) {
-        rec.state.manuallyStopped = true;
-        await this.d.store.save(rec);
-      }
-      this.d.emit(rec, 'kill', { signal: String(sig) });
-      await this.signal(rec, sig);
-      if (sig === SIGKILL) await this.exitedWithin(rec.id, 10_000);
-    });
+    // Not under the container's lock: a `stop` waiting out a long timeout holds it, and a kill
+    // must act meanwhile (as in Docker). A kill only signals; the exit path records the rest.
+    if (!isRunning(rec)) throw conflict(`Cannot kill container: ${ref}: Container ${rec.id} is not running`);
+    if (sig === SIGKILL || sig === SIGTERM) {
+      rec.state.manuallyStopped = true;
+      await this.d.store.save(rec);
+    }
+    this.d.emit(rec, 'kill', { signal: String(sig) });
+    await this.signal(rec, sig);
+    if (sig === SIGKILL) await this.exitedWithin(rec.id, 10_000);
   }
 
   restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {

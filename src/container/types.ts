@@ -147,6 +147,8 @@ export interface ContainerSpec {
   readonlyPaths?: string[];
   /** The cgroup the container's own cgroup is made under (default /berth). */
   cgroupParent?: string;
+  /** Of Dns, DnsOptions, DnsSearch: those the request left unset (inspect shows them null, as Docker; [] when sent empty). */
+  unsetLists?: string[];
   /** '' or 'host': berth has no user-namespace remapping, so containers share the host's. */
   usernsMode?: string;
   consoleSize?: [number, number];

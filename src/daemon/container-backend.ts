@@ -37,6 +37,7 @@ import { formatEntry, parseSince, readLog } from '../logs/reader.js';
 import { detailsPrefix, logAttributes } from '../logs/attrs.js';
 import { logDriverName } from '../logs/options.js';
 import { refuseUnupdatable } from './unsupported-fields.js';
+import { psFilter } from './ps-filters.js';
 import { commitContainer } from './commit.js';
 import { specFromRequest, wireInspect, wireSummary } from './container-convert.js';
 import { parseTimestamp } from './filter-util.js';
@@ -77,6 +78,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     const since = f.get('since')?.map(createdOf);
     // dockerd's regexp filter (Go syntax), matched in linear time under one budget for the request.
     const nameMatch = f.has('name') ? filterMatcher(f.get('name')!) : undefined;
+    const lookPast = psFilter(f);
     let recs = this.svc.store.all().sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || (b.id < a.id ? -1 : 1));
     const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || f.has('status') || f.has('exited');
     recs = recs.filter((r) => {
@@ -91,7 +93,7 @@ export class DaemonContainerBackend implements ContainerBackend {
       const c = Date.parse(r.created);
       if (before && !before.every((b) => c < b)) return false;
       if (since && !since.every((s) => c > s)) return false;
-      return true;
+      return lookPast(r, () => ({ mounts: this.views.mounts(r), networks: this.views.networkSettings(r).Networks ?? {} }));
     });
     if (opts.limit !== undefined && opts.limit > 0) recs = recs.slice(0, opts.limit);
     const now = Date.now();
@@ -110,7 +112,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return { sizeRw: rw, sizeRootFs: rw + base };
   }
 
-  async inspect(ref: string, size: boolean): Promise<ContainerInspect> {
+  async inspect(ref: string, size: boolean, version: string): Promise<ContainerInspect> {
     const r = this.rec(ref);
     const gd = this.images.snapshots.graphDriver(r.snapshotKey, this.paths.rootfs(r.id));
     return wireInspect(r, {
@@ -119,17 +121,20 @@ export class DaemonContainerBackend implements ContainerBackend {
       graphDriver: { Name: gd.name, Data: gd.data },
       paths: { resolvConf: this.paths.resolvConf(r.id), hostname: this.paths.hostname(r.id), hosts: this.paths.hosts(r.id), log: this.paths.log(r.id) },
       execIds: this.views.execIds(r),
+      apiVersion: version,
       ...(size ? await this.sizes(r) : {}),
     });
   }
 
   // --- create / lifecycle -----------------------------------------------------
 
-  async create(body: ContainerCreateRequest, name: string | undefined, _platform: string | undefined): Promise<ContainerCreateResponse> {
+  async create(body: ContainerCreateRequest, name: string | undefined, platform: string | undefined): Promise<ContainerCreateResponse> {
     if (!body.Image) throw invalidParameter('Config.Image must be set: an image is required to create a container');
     const img = this.images.tryResolve(body.Image);
     if (!img) throw notFound(`No such image: ${displayImage(body.Image)}`);
-    const spec = specFromRequest(body, img.id, this.images.store.config(img.id));
+    const config = this.images.store.config(img.id);
+    if (platform) checkPlatform(platform, body.Image, config);
+    const spec = specFromRequest(body, img.id, config);
     const rec = await this.svc.create(spec, name !== undefined ? { name } : {});
     return { Id: rec.id, Warnings: [] };
   }
@@ -164,6 +169,7 @@ export class DaemonContainerBackend implements ContainerBackend {
 
   async resize(ref: string, h: number, w: number): Promise<void> {
     await this.svc.resize(ref, h, w);
+    this.svc.announce(this.rec(ref), 'resize', { height: String(h), width: String(w) });
   }
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean; link: boolean }): Promise<void> {
@@ -220,6 +226,7 @@ export class DaemonContainerBackend implements ContainerBackend {
       r.spec.restartPolicy = { name, maximumRetryCount: body.RestartPolicy.MaximumRetryCount ?? 0 };
     }
     await this.svc.store.save(r);
+    this.svc.announce(r, 'update');
     return { Warnings: [] };
   }
 
@@ -231,6 +238,7 @@ export class DaemonContainerBackend implements ContainerBackend {
     return {
       tty: r.spec.tty,
       run: (stream) => {
+        this.svc.announce(r, 'attach');
         void (async () => {
           if (q.logs) {
             for await (const e of readLog(this.paths.log(r.id), { stdout: q.stdout, stderr: q.stderr, timestamps: false, follow: false }, () => false)) {
@@ -261,6 +269,7 @@ export class DaemonContainerBackend implements ContainerBackend {
             if (detach) {
               handle.detach();
               stream.end();
+              this.svc.announce(r, 'detach');
             }
           });
           stream.onInputEnd(() => handle.closeStdin());
@@ -315,7 +324,9 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   async top(ref: string, psArgs: string | undefined): Promise<ContainerTopResponse> {
-    const t = await this.svc.top(this.rec(ref), psArgs);
+    const r = this.rec(ref);
+    const t = await this.svc.top(r, psArgs);
+    this.svc.announce(r, 'top');
     return { Titles: t.titles, Processes: t.processes };
   }
 
@@ -382,19 +393,27 @@ export class DaemonContainerBackend implements ContainerBackend {
   }
 
   export(ref: string): Promise<Readable> {
-    return this.svc.files.export(this.rec(ref));
+    const r = this.rec(ref);
+    this.svc.announce(r, 'export');
+    return this.svc.files.export(r);
   }
 
   archiveStat(ref: string, path: string): Promise<PathStat> {
     return this.svc.files.stat(this.rec(ref), path);
   }
 
-  archiveGet(ref: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
-    return this.svc.files.archive(this.rec(ref), path);
+  async archiveGet(ref: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
+    const r = this.rec(ref);
+    const out = await this.svc.files.archive(r, path);
+    // dockerd's events for `docker cp` (the legacy POST /copy sent "copy").
+    this.svc.announce(r, 'archive-path');
+    return out;
   }
 
-  async archivePut(ref: string, path: string, body: Readable, _opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
-    await this.svc.files.extract(this.rec(ref), path, body);
+  async archivePut(ref: string, path: string, body: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+    const r = this.rec(ref);
+    await this.svc.files.extract(r, path, body, opts);
+    this.svc.announce(r, 'extract-to-dir');
   }
 
   // --- prune / commit -----------------------------------------------------------
@@ -436,6 +455,17 @@ export class DaemonContainerBackend implements ContainerBackend {
     });
     this.svc.announce(r, 'commit', { comment: q.comment ?? '', imageID: id, imageRef: ref ? ref.familiarString() : '' });
     return { Id: id };
+  }
+}
+
+/** The create's `platform` (os[/arch[/variant]]) must be the image's, as dockerd checks it. */
+function checkPlatform(platform: string, image: string, config: { os?: string; architecture?: string; variant?: string }): void {
+  const [os = '', arch, variant] = platform.toLowerCase().split('/');
+  if (!/^[a-z0-9_-]+$/.test(os) || platform.split('/').length > 3) throw invalidParameter(`invalid platform ${JSON.stringify(platform)}: use os[/arch[/variant]], such as linux/amd64`);
+  const actual = [config.os ?? 'linux', config.architecture ?? '', ...(config.variant ? [config.variant] : [])].join('/');
+  const archOk = arch === undefined || arch === config.architecture || (arch === 'x86_64' && config.architecture === 'amd64');
+  if (os !== (config.os ?? 'linux') || !archOk || (variant !== undefined && variant !== config.variant)) {
+    throw notFound(`image with reference ${displayImage(image)} was found but does not match the specified platform: wanted ${platform}, actual: ${actual}`);
   }
 }
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { invalidParameter } from '../errdefs/errdefs.js';
 import { logDriverName, parseLogOptions } from '../logs/options.js';
 import { hostConfigExtras } from './host-config-extras.js';
+import { API_VERSION, versionAtLeast } from '../api/version.js';
 import { refuseUnsupportedHostConfig } from './unsupported-fields.js';
 import type {
   ContainerConfig,
@@ -155,6 +156,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
     Object.keys(req.Volumes ?? {}).length > 0 || Object.keys(ic.Volumes ?? {}).length > 0 ||
     userBinds.some((b) => !b.source.startsWith('/')) || userMounts.some((m) => m.type === 'volume');
   const extras = hostConfigExtras(h, makesVolumes);
+  const unsetLists = (['Dns', 'DnsOptions', 'DnsSearch'] as const).filter((k) => h[k] === undefined || h[k] === null);
   const rp = restartPolicy(h);
   if (h.AutoRemove && rp.name !== 'no') throw invalidParameter("can't create 'AutoRemove' container with restart policy");
   const memory = h.Memory ?? 0;
@@ -270,6 +272,7 @@ export function specFromRequest(req: ContainerCreateRequest, imageId: string, im
     },
     runtime: h.Runtime || 'runc',
     ...extras,
+    ...(unsetLists.length ? { unsetLists } : {}),
     ...(h.ConsoleSize && h.ConsoleSize[0] && h.ConsoleSize[1] ? { consoleSize: [h.ConsoleSize[0], h.ConsoleSize[1]] as [number, number] } : {}),
     annotations: h.Annotations ?? {},
   };
@@ -300,6 +303,8 @@ export function wireConfig(rec: ContainerRecord): ContainerConfig {
     Entrypoint: s.entrypoint,
     OnBuild: null,
     Labels: s.labels,
+    // omitempty in Docker: shown only when the request set it
+    ...(s.macAddress ? { MacAddress: s.macAddress } : {}),
     ...(s.stopSignal !== 'SIGTERM' ? { StopSignal: s.stopSignal } : {}),
     ...(s.stopTimeout !== undefined ? { StopTimeout: s.stopTimeout } : {}),
   };
@@ -307,6 +312,11 @@ export function wireConfig(rec: ContainerRecord): ContainerConfig {
 
 export function wirePortBindings(s: ContainerSpec): PortMap {
   return Object.fromEntries(Object.entries(s.portBindings).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))]));
+}
+
+/** A list the request left unset shows as null; records made before that was kept show their list. */
+function listOrNull(s: ContainerSpec, key: string, v: string[]): string[] | null {
+  return s.unsetLists?.includes(key) && v.length === 0 ? null : v;
 }
 
 /** Docker's HostConfig block of inspect. */
@@ -327,9 +337,9 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
     CapAdd: s.capAdd.length ? s.capAdd : null,
     CapDrop: s.capDrop.length ? s.capDrop : null,
     CgroupnsMode: s.cgroupnsMode,
-    Dns: s.dns,
-    DnsOptions: s.dnsOptions,
-    DnsSearch: s.dnsSearch,
+    Dns: listOrNull(s, 'Dns', s.dns),
+    DnsOptions: listOrNull(s, 'DnsOptions', s.dnsOptions),
+    DnsSearch: listOrNull(s, 'DnsSearch', s.dnsSearch),
     ExtraHosts: s.extraHosts.length ? s.extraHosts : null,
     GroupAdd: s.groupAdd.length ? s.groupAdd : null,
     IpcMode: s.ipcMode,
@@ -361,6 +371,18 @@ export function wireHostConfig(rec: ContainerRecord): HostConfig {
     CpusetMems: r.cpusetMems,
     Devices: r.devices.map((d) => ({ PathOnHost: d.pathOnHost, PathInContainer: d.pathInContainer, CgroupPermissions: d.permissions })),
     DeviceCgroupRules: s.deviceCgroupRules ?? null,
+    DeviceRequests: null,
+    KernelMemory: 0,
+    KernelMemoryTCP: 0,
+    BlkioWeightDevice: null,
+    BlkioDeviceReadBps: null,
+    BlkioDeviceWriteBps: null,
+    BlkioDeviceReadIOps: null,
+    BlkioDeviceWriteIOps: null,
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
     MemoryReservation: r.memoryReservation,
     MemorySwap: r.memorySwap,
     MemorySwappiness: r.memorySwappiness ?? null,
@@ -414,11 +436,20 @@ export interface InspectExtras {
   graphDriver: ContainerInspect['GraphDriver'];
   paths: { resolvConf: string; hostname: string; hosts: string; log: string };
   execIds: string[];
+  /** The client's API version: fields dockerd dropped at a version are left out from it on. */
+  apiVersion?: string;
   sizeRw?: number;
   sizeRootFs?: number;
 }
 
 export function wireInspect(rec: ContainerRecord, x: InspectExtras): ContainerInspect {
+  const v = x.apiVersion ?? API_VERSION;
+  const hostConfig = wireHostConfig(rec);
+  if (versionAtLeast(v, '1.42')) delete hostConfig.KernelMemory;
+  if (versionAtLeast(v, '1.44')) delete hostConfig.KernelMemoryTCP;
+  const config = wireConfig(rec);
+  // 1.44 moved the MAC address to the endpoint settings.
+  if (versionAtLeast(v, '1.44')) delete config.MacAddress;
   return {
     Id: rec.id,
     Created: rec.created,
@@ -438,12 +469,12 @@ export function wireInspect(rec: ContainerRecord, x: InspectExtras): ContainerIn
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: x.execIds.length ? x.execIds : null,
-    HostConfig: wireHostConfig(rec),
+    HostConfig: hostConfig,
     GraphDriver: x.graphDriver,
     ...(x.sizeRw !== undefined ? { SizeRw: x.sizeRw } : {}),
     ...(x.sizeRootFs !== undefined ? { SizeRootFs: x.sizeRootFs } : {}),
     Mounts: x.mounts,
-    Config: wireConfig(rec),
+    Config: config,
     NetworkSettings: x.networkSettings,
   };
 }

@@ -29,7 +29,7 @@ import { VolumeMounts } from '../volume/container-mounts.js';
 import { ContainerNetworkAttacher } from '../network/attacher.js';
 import { ConmonMonitor } from '../runtime/monitor/conmon.js';
 import { realHost } from '../sys/host.js';
-import { isRunning } from '../container/types.js';
+import { isRunning, type ContainerRecord } from '../container/types.js';
 import { NetworkService } from '../network/service.js';
 import { forwardCompatChain } from '../network/firewall.js';
 import { ContainerNetworking } from './container-network.js';
@@ -122,7 +122,9 @@ export class Daemon {
     const networking = new ContainerNetworking(network, store, attacher);
     const runc = new Runc(host, paths.runtimeRoot);
     const monitor = new ConmonMonitor(host, runc, paths.exitDir, paths.socketDir);
-    const execs = new ExecService(store, paths, host, monitor, () => capabilitiesFromMask(host.facts.capabilityBoundingMask()));
+    const emitContainer = (rec: ContainerRecord, action: string, attributes?: Record<string, string>) =>
+      events.publish({ type: 'container', action, actor: { id: rec.id, attributes: { ...rec.spec.labels, image: rec.spec.imageRef, name: rec.name, ...attributes } } });
+    const execs = new ExecService(store, paths, host, monitor, () => capabilitiesFromMask(host.facts.capabilityBoundingMask()), emitContainer);
     const health = new HealthChecker({
       probe: (rec, cmd, timeoutMs) => execs.run(rec.id, cmd, timeoutMs),
       changed: async (rec, statusChanged) => {
@@ -145,8 +147,7 @@ export class Daemon {
       health,
       log,
       imageTopLayer: (id) => images.store.get(id)?.layers.at(-1)?.chainID,
-      emit: (rec, action, attributes) =>
-        events.publish({ type: 'container', action, actor: { id: rec.id, attributes: { ...rec.spec.labels, image: rec.spec.imageRef, name: rec.name, ...attributes } } }),
+      emit: emitContainer,
     });
     containers.onRemoved((id) => execs.forget(id));
     images.setUsers({

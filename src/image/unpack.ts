@@ -31,7 +31,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import type { Extract, Header } from 'tar-stream';
-import { EngineError, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
+import { conflict, EngineError, internal, invalidParameter, messageOf } from '../errdefs/errdefs.js';
 import { at, closeFd, fdPath, O_PATH, openBeneath, openDir, removeAt } from '../sys/dirfd.js';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO, SysError } from '../sys/libc.js';
 
@@ -57,6 +57,10 @@ export interface ApplyLayerOptions {
   maxEntries?: number;
   /** Create character and block devices instead of refusing them (default false). */
   allowDevices?: boolean;
+  /** Own every entry by this user instead of the archive's (`docker cp -a`: dockerd's ChownOpts). */
+  owner?: { uid: number; gid: number };
+  /** Refuse to replace a directory by a non-directory or the reverse (dockerd's NoOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean;
 }
 
 export interface ApplyLayerResult {
@@ -270,6 +274,8 @@ class Extractor {
   private readonly maxBytes: number;
   private readonly maxEntries: number;
   private readonly allowDevices: boolean;
+  private readonly owner: { uid: number; gid: number } | undefined;
+  private readonly noOverwriteDirNonDir: boolean;
   /** Directory times, applied once every entry is written (children would change them). */
   private readonly dirTimes = new Map<string, DirTimes>();
 
@@ -280,6 +286,8 @@ class Extractor {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_LAYER_BYTES;
     this.maxEntries = opts.maxEntries ?? DEFAULT_MAX_LAYER_ENTRIES;
     this.allowDevices = opts.allowDevices ?? false;
+    this.owner = opts.owner;
+    this.noOverwriteDirNonDir = opts.noOverwriteDirNonDir ?? false;
   }
 
   async entry(entry: Entry): Promise<void> {
@@ -309,6 +317,8 @@ class Extractor {
     if (rel === '' && h.type !== 'directory') throw badEntry(name, 'a non-directory cannot replace the layer root');
 
     const meta = entryMeta(h);
+    if (this.owner) Object.assign(meta, this.owner);
+    if (this.noOverwriteDirNonDir && rel !== '') this.checkKindKept(rel, name, h.type === 'directory');
     switch (h.type) {
       case 'file':
       case 'contiguous-file':
@@ -328,6 +338,18 @@ class Extractor {
       default:
         throw badEntry(name, `unsupported tar entry type ${h.type ?? '(unknown typeflag)'}`);
     }
+  }
+
+  /** With noOverwriteDirNonDir: an existing entry at rel must be a directory exactly when the new one is. */
+  private checkKindKept(rel: string, name: string, isDir: boolean): void {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(this.tree.entry(rel, name));
+    } catch {
+      return; // nothing there (or its parent is missing, which the write itself reports)
+    }
+    if (st.isDirectory() && !isDir) throw conflict(`cannot overwrite directory ${JSON.stringify('/' + rel)} with non-directory ${JSON.stringify(name)}`);
+    if (!st.isDirectory() && isDir) throw conflict(`cannot overwrite non-directory ${JSON.stringify('/' + rel)} with directory ${JSON.stringify(name)}`);
   }
 
   /** Applies directory times, deferred until all children are written. */

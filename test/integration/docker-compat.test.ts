@@ -7,15 +7,32 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type TestDaemon } from '../harness/daemon.js';
+import Docker from 'dockerode';
 import { docker, sdk } from '../harness/clients.js';
 import { loadBusybox } from '../harness/fixtures.js';
 
 const NONE = ['--network', 'none'];
+
+/** A JSON POST straight to the API (for query parameters dockerode does not pass). */
+function post(d: TestDaemon, path: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = request({ socketPath: d.socket, path, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
 
 /** The status code and message of a failed dockerode call. */
 async function apiError(p: Promise<unknown>): Promise<{ statusCode: number; message: string }> {
@@ -284,6 +301,196 @@ describe('docker compatibility: containers and images', () => {
       const exec = await c.exec({ Cmd: ['cat'], Tty: true, AttachStdin: true, AttachStdout: true, detachKeys: 'ctrl-p' } as never);
       assert.equal((await exec.inspect()).DetachKeys, 'ctrl-p');
       await c.remove({ force: true });
+    });
+  });
+
+  describe('ps filters that look past the record', () => {
+    it('health, network, volume, publish and expose keep only what matches', async () => {
+      await docker(d, ['network', 'create', 'psnet']);
+      await docker(d, ['volume', 'create', 'psvol']);
+      const mk = async (name: string, args: string[]) => {
+        const r = await docker(d, ['create', '--name', name, ...args, 'busybox', 'sleep', '60']);
+        assert.equal(r.code, 0, r.stderr);
+      };
+      await mk('ps-net', ['--network', 'psnet']);
+      await mk('ps-vol', [...NONE, '-v', 'psvol:/data']);
+      await mk('ps-pub', ['-p', '127.0.0.1::8080']);
+      await mk('ps-exp', [...NONE, '--expose', '9000-9001/udp']);
+      await mk('ps-hc', [...NONE, '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1']);
+      const names = async (filter: string) =>
+        (await docker(d, ['ps', '-a', '--format', '{{.Names}}', '-f', filter])).stdout.split('\n').filter((n) => n.startsWith('ps-')).sort();
+      assert.deepEqual(await names('network=psnet'), ['ps-net']);
+      assert.deepEqual(await names('volume=psvol'), ['ps-vol']);
+      assert.deepEqual(await names('volume=/data'), ['ps-vol']);
+      assert.deepEqual(await names('publish=8080'), ['ps-pub']);
+      assert.deepEqual(await names('expose=9001/udp'), ['ps-exp']);
+      assert.deepEqual(await names('expose=9001'), []);
+      assert.deepEqual(await names('health=unhealthy'), []);
+      assert.ok((await names('health=none')).includes('ps-net'));
+      await docker(d, ['start', 'ps-hc']);
+      let unhealthy: string[] = [];
+      for (let i = 0; i < 40 && unhealthy.length === 0; i++) {
+        unhealthy = await names('health=unhealthy');
+        if (!unhealthy.length) await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.deepEqual(unhealthy, ['ps-hc']);
+      const bad = await docker(d, ['ps', '-f', 'health=sick']);
+      assert.match(bad.stderr, /Unrecognised filter value for health: sick/);
+      await docker(d, ['rm', '-f', 'ps-net', 'ps-vol', 'ps-pub', 'ps-exp', 'ps-hc']);
+      await docker(d, ['network', 'rm', 'psnet']);
+      await docker(d, ['volume', 'rm', 'psvol']);
+    });
+  });
+
+  describe('lifecycle details', () => {
+    it('kill acts while a stop with a long timeout is waiting', async () => {
+      await docker(d, ['run', '-d', ...NONE, '--name', 'stubborn', 'busybox', 'sh', '-c', "trap '' TERM; while true; do sleep 1; done"]);
+      const started = Date.now();
+      const stop = docker(d, ['stop', '-t', '60', 'stubborn'], { timeoutMs: 90_000 });
+      await new Promise((r) => setTimeout(r, 1000));
+      const kill = await docker(d, ['kill', 'stubborn']);
+      assert.equal(kill.code, 0, kill.stderr);
+      await stop;
+      assert.ok(Date.now() - started < 20_000, `stop returned after ${Date.now() - started} ms`);
+      assert.equal((await docker(d, ['inspect', '-f', '{{.State.Running}}', 'stubborn'])).stdout.trim(), 'false');
+      await docker(d, ['rm', '-f', 'stubborn']);
+    });
+
+    it('State.StartedAt changes on every start', async () => {
+      await docker(d, ['run', '-d', ...NONE, '--name', 'restarted', 'busybox', 'sleep', '60']);
+      const at = async () => (await docker(d, ['inspect', '-f', '{{.State.StartedAt}}', 'restarted'])).stdout.trim();
+      const first = await at();
+      await docker(d, ['restart', '-t', '0', 'restarted']);
+      const second = await at();
+      await docker(d, ['stop', '-t', '0', 'restarted']);
+      await docker(d, ['start', 'restarted']);
+      const third = await at();
+      assert.ok(first < second && second < third, `${first} ${second} ${third}`);
+      await docker(d, ['rm', '-f', 'restarted']);
+    });
+
+    it('an Env entry without "=" unsets the variable, defaults included', async () => {
+      const c = await sdk(d).createContainer({ Image: 'busybox', Env: ['PATH', 'GONE', 'KEPT=1'], Cmd: ['/bin/sh', '-c', "tr '\\0' '\\n' < /proc/1/environ | cut -d= -f1 | sort | tr '\\n' ' '"], HostConfig: { NetworkMode: 'none' } });
+      await c.start();
+      await c.wait();
+      const logs = (await c.logs({ stdout: true })) as unknown as Buffer;
+      // pid 1's initial environment (sh would make up a PATH of its own)
+      assert.equal(logs.subarray(8).toString(), 'HOME HOSTNAME KEPT ');
+      await c.remove();
+    });
+  });
+
+  describe('events', () => {
+    it("exec and container events carry Docker's actions and attributes", async () => {
+      const since = Math.floor(Date.now() / 1000) - 1;
+      await docker(d, ['run', '-d', ...NONE, '--name', 'ev', '--label', 'team=x', 'busybox', 'sleep', '60']);
+      assert.equal((await docker(d, ['exec', 'ev', 'true'])).code, 0);
+      assert.equal((await docker(d, ['update', '--cpu-shares', '256', 'ev'])).code, 0);
+      const tmp = mkdtempSync(join(tmpdir(), 'berth-ev-'));
+      await docker(d, ['cp', 'ev:/etc/hostname', join(tmp, 'h')]);
+      await docker(d, ['cp', join(tmp, 'h'), 'ev:/tmp/h']);
+      await docker(d, ['export', '-o', join(tmp, 'x.tar'), 'ev']);
+      rmSync(tmp, { recursive: true, force: true });
+      await docker(d, ['commit', 'ev', 'ev-image']);
+      const until = Math.floor(Date.now() / 1000) + 1;
+      const ev = await docker(d, ['events', '--since', String(since), '--until', String(until), '-f', 'container=ev', '--format', '{{json .}}']);
+      const events = ev.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: Record<string, string> } });
+      const actions = events.map((e) => e.Action);
+      for (const a of ['exec_create: true', 'exec_start: true', 'exec_die', 'update', 'archive-path', 'extract-to-dir', 'export', 'commit']) {
+        assert.ok(actions.includes(a), `no ${a} in ${actions.join(', ')}`);
+      }
+      const die = events.find((e) => e.Action === 'exec_die')!;
+      assert.equal(die.Actor.Attributes['exitCode'], '0');
+      assert.match(die.Actor.Attributes['execID'] ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(die.Actor.Attributes['team'], 'x');
+      assert.equal(events.find((e) => e.Action === 'commit')!.Actor.Attributes['imageRef'], 'ev-image:latest');
+      await docker(d, ['rm', '-f', 'ev']);
+      await docker(d, ['rmi', 'ev-image']);
+    });
+  });
+
+  describe('cp options', () => {
+    it('cp -a owns the files by the container user; without it the archive owners stay', async () => {
+      const tmp = mkdtempSync(join(tmpdir(), 'berth-cpa-'));
+      writeFileSync(join(tmp, 'f.txt'), 'x');
+      await docker(d, ['create', '--name', 'cpa', ...NONE, '--user', 'nobody', 'busybox', 'true']);
+      assert.equal((await docker(d, ['cp', '-a', join(tmp, 'f.txt'), 'cpa:/tmp/a.txt'])).code, 0);
+      assert.equal((await docker(d, ['cp', join(tmp, 'f.txt'), 'cpa:/tmp/plain.txt'])).code, 0);
+      await docker(d, ['commit', 'cpa', 'cpa-img']);
+      const own = await docker(d, ['run', '--rm', ...NONE, '--user', 'root', 'cpa-img', 'stat', '-c', '%U %u', '/tmp/a.txt', '/tmp/plain.txt']);
+      assert.equal(own.stdout, `nobody 65534\nroot 0\n`, own.stderr);
+      rmSync(tmp, { recursive: true, force: true });
+      await docker(d, ['rm', '-f', 'cpa']);
+      await docker(d, ['rmi', 'cpa-img']);
+    });
+
+    it('noOverwriteDirNonDir refuses to replace a directory by a file', async () => {
+      const c = await sdk(d).createContainer({ Image: 'busybox', HostConfig: { NetworkMode: 'none' } });
+      // a tar with one regular file named "etc", extracted at / over the directory /etc
+      const header = Buffer.alloc(512);
+      header.write('etc', 0);
+      header.write('0000644\0', 100);
+      header.write('0000000\0', 108);
+      header.write('0000000\0', 116);
+      header.write('00000000000\0', 124);
+      header.write('00000000000\0', 136);
+      header.write('        ', 148);
+      header.write('0', 156);
+      header.write('ustar\0', 257);
+      header.write('00', 263);
+      let sum = 0;
+      for (const b of header) sum += b;
+      header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+      const tar = Buffer.concat([header, Buffer.alloc(1024)]);
+      const err = await apiError(c.putArchive(tar, { path: '/', noOverwriteDirNonDir: 'true' }));
+      assert.match(err.message, /cannot overwrite directory "\/etc" with non-directory/);
+      await c.remove();
+    });
+  });
+
+  describe('commands Docker users run', () => {
+    it('docker system prune and docker builder prune exit 0; docker search says why it cannot', async () => {
+      const prune = await docker(d, ['system', 'prune', '-f']);
+      assert.equal(prune.code, 0, prune.stderr);
+      assert.match(prune.stdout, /Total reclaimed space/);
+      const builder = await docker(d, ['builder', 'prune', '-f']);
+      assert.equal(builder.code, 0, builder.stderr);
+      const search = await docker(d, ['search', 'busybox']);
+      assert.notEqual(search.code, 0);
+      assert.match(search.stderr, /berth does not search registries/);
+    });
+  });
+
+  describe('inspect as the client\'s API version has it', () => {
+    it('fields come and go with the version; unset lists are null', async () => {
+      const c = await sdk(d).createContainer({ Image: 'busybox', MacAddress: '02:42:ac:11:00:09', HostConfig: { NetworkMode: 'none' } } as never);
+      const old = (await new Docker({ socketPath: d.socket, version: 'v1.41' }).getContainer(c.id).inspect()) as unknown as {
+        Config: Record<string, unknown>;
+        HostConfig: Record<string, unknown>;
+      };
+      assert.equal(old.Config['MacAddress'], '02:42:ac:11:00:09');
+      assert.equal(old.HostConfig['KernelMemory'], 0);
+      assert.equal(old.HostConfig['CpuCount'], 0);
+      assert.equal(old.HostConfig['UsernsMode'], '');
+      assert.equal(old.HostConfig['Dns'], null);
+      const now = (await new Docker({ socketPath: d.socket, version: 'v1.47' }).getContainer(c.id).inspect()) as unknown as typeof old;
+      assert.ok(!('MacAddress' in now.Config));
+      assert.ok(!('KernelMemory' in now.HostConfig));
+      const viaCli = await docker(d, ['create', ...NONE, 'busybox']);
+      assert.equal((await docker(d, ['inspect', '-f', '{{json .HostConfig.Dns}}', viaCli.stdout.trim()])).stdout.trim(), '[]', 'sent empty: shown empty, as Docker');
+      await c.remove();
+      await docker(d, ['rm', viaCli.stdout.trim()]);
+    });
+
+    it('the platform of a create must be the image\'s', async () => {
+      const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+      const ok = await post(d, `/containers/create?platform=linux/${arch}`, { Image: 'busybox' });
+      assert.equal(ok.status, 201, ok.body);
+      await sdk(d).getContainer((JSON.parse(ok.body) as { Id: string }).Id).remove();
+      const other = arch === 'amd64' ? 'arm64' : 'amd64';
+      const err = await post(d, `/containers/create?platform=linux/${other}`, { Image: 'busybox' });
+      assert.equal(err.status, 404);
+      assert.match(err.body, new RegExp(`does not match the specified platform: wanted linux/${other}, actual: linux/${arch}`));
     });
   });
 });

@@ -205,7 +205,7 @@ class Fake implements ContainerBackend {
   }
   async remove(id: string, opts: { force: boolean; volumes: boolean; link: boolean }) {
     this.calls.push(['remove', id, opts]);
-    if (opts.link) return;
+    if (opts.link) return; // a link's name (parent/alias): the route passes it whole
     const b = this.find(id);
     if (b.status === 'running' && !opts.force) {
       throw conflict(`You cannot remove a running container ${b.id}. Stop the container before attempting removal or force remove`);

@@ -61,7 +61,8 @@ export interface CommitQuery {
 export interface ContainerBackend {
   list(opts: { all: boolean; limit?: number; size: boolean; filters: Filters }): Promise<ContainerSummary[]>;
   create(body: ContainerCreateRequest, name: string | undefined, platform: string | undefined): Promise<ContainerCreateResponse>;
-  inspect(id: string, size: boolean): Promise<ContainerInspect>;
+  /** `version`: the request's API version (fields come and go with it, as in dockerd). */
+  inspect(id: string, size: boolean, version: string): Promise<ContainerInspect>;
   top(id: string, psArgs: string | undefined): Promise<ContainerTopResponse>;
   /** Resolves the container (NotFound before any byte), then streams log entries. */
   logs(id: string, q: LogsQuery, signal: AbortSignal): Promise<{ tty: boolean; body: AsyncIterable<Buffer> }>;
@@ -119,7 +120,7 @@ export function containerRoutes(b: ContainerBackend): Route[] {
       pattern: '/containers/prune',
       handler: async (ctx) => ctx.json(200, await b.prune(ctx.filters())),
     },
-    { method: 'GET', pattern: '/containers/{id}/json', handler: async (ctx) => ctx.json(200, await b.inspect(id(ctx), ctx.bool('size'))) },
+    { method: 'GET', pattern: '/containers/{id}/json', handler: async (ctx) => ctx.json(200, await b.inspect(id(ctx), ctx.bool('size'), ctx.version)) },
     { method: 'GET', pattern: '/containers/{id}/top', handler: async (ctx) => ctx.json(200, await b.top(id(ctx), ctx.str('ps_args'))) },
     {
       method: 'GET',

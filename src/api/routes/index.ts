@@ -4,6 +4,7 @@
  */
 import type { Route } from '../router.js';
 import { buildRoutes, type BuildBackend } from './build.js';
+import { searchRoutes } from './search.js';
 import { containerRoutes, type ContainerBackend } from './containers.js';
 import { eventRoutes, type EventsBackend } from './events.js';
 import { execRoutes, type ExecBackend } from './exec.js';
@@ -29,6 +30,7 @@ export interface Backends {
 export function apiRoutes(b: Backends): Route[] {
   return [
     ...systemRoutes(b.system),
+    ...searchRoutes(),
     ...imageRoutes(b.images),
     ...registryRoutes(b.registry),
     ...containerRoutes(b.containers),

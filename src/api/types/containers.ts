@@ -131,6 +131,19 @@ export interface HostConfig extends Resources {
   Isolation?: string;
   MaskedPaths?: string[] | null;
   ReadonlyPaths?: string[] | null;
+  /** Fields berth shows at their zero value (it refuses to set them; see daemon/unsupported-fields). */
+  DeviceRequests?: unknown[] | null;
+  KernelMemory?: number;
+  KernelMemoryTCP?: number;
+  BlkioWeightDevice?: unknown[] | null;
+  BlkioDeviceReadBps?: unknown[] | null;
+  BlkioDeviceWriteBps?: unknown[] | null;
+  BlkioDeviceReadIOps?: unknown[] | null;
+  BlkioDeviceWriteIOps?: unknown[] | null;
+  CpuCount?: number;
+  CpuPercent?: number;
+  IOMaximumIOps?: number;
+  IOMaximumBandwidth?: number;
 }
 
 export interface EndpointIPAMConfig {
