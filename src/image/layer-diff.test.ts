@@ -69,6 +69,10 @@ function build(root: string, spec: Array<[string, Node]>): void {
     times.push([p, node.mtime ?? T, 'dir' in node]);
   }
   times.sort((a, b) => b[0].length - a[0].length);
+  // Parents made on the way (not in the spec) get T too, so that two builds a second apart give the same tree.
+  const timed = new Set(times.map(([p]) => p));
+  const parents = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => [...parents(path.join(dir, e.name)), path.join(dir, e.name)]);
+  for (const p of parents(root)) if (!timed.has(p)) fs.utimesSync(p, T, T);
   for (const [p, t] of times) fs.lutimesSync(p, t < 0 ? new Date(t * 1000) : t, t < 0 ? new Date(t * 1000) : t);
 }
 

@@ -284,6 +284,12 @@ describe('a daemon facing hostile clients', () => {
   });
 
   describe('malformed requests', () => {
+    /** A 200 progress stream whose last message is an error with a message. */
+    function assertStreamError(r: Reply, what: string): void {
+      assert.equal(r.status, 200, `${what}: ${r.body}`);
+      const last = JSON.parse(r.body.trim().split('\n').pop() ?? '{}') as { errorDetail?: { message?: unknown } };
+      assert.equal(typeof last.errorDetail?.message, 'string', `${what}: ${r.body}`);
+    }
     /** The reply is a 4xx with a JSON {"message"}. */
     function assertRefused(r: Reply, what: string, status?: number): void {
       assert.ok(r.status >= 400 && r.status < 500, `${what}: expected a 4xx, got ${r.status} ${r.body}`);
@@ -415,7 +421,11 @@ describe('a daemon facing hostile clients', () => {
       for (const r of routeTable().filter((x) => x.body === 'stream')) {
         const path = r.pattern.replace(/^\/containers\/\{id\}/, `/containers/${ticker}`) + (r.pattern.endsWith('/archive') ? '?path=/tmp' : r.pattern === '/images/create' ? '?fromSrc=-' : '');
         for (const body of ['not a tar archive', randomBytes(20_000)]) {
-          assertRefused(await call(d, r.method, path, body, { 'Content-Type': 'application/x-tar' }), `${r.method} ${r.pattern} with garbage`);
+          const reply = await call(d, r.method, path, body, { 'Content-Type': 'application/x-tar' });
+          const what = `${r.method} ${r.pattern} with garbage`;
+          // dockerd 20.10 answers a load 200 and reports the failure in its stream (docker-py reads it there).
+          if (r.pattern === '/images/load') assertStreamError(reply, what);
+          else assertRefused(reply, what);
         }
       }
       await assertServing(d, mark, 'garbage bodies');
