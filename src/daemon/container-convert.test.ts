@@ -61,3 +61,17 @@ describe("refusals with Docker's messages", () => {
   ];
   for (const [name, req, msg] of cases) it(name, () => assert.throws(() => spec(req), msg));
 });
+
+describe('mount options berth does not honour are refused by name, never ignored', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['a volume subpath', { Type: 'volume', Source: 'v', Target: '/t', VolumeOptions: { Subpath: 'sub' } }, /mount \/t: VolumeOptions\.Subpath is not supported/],
+    ['a non-recursive bind', { Type: 'bind', Source: '/tmp', Target: '/t', BindOptions: { NonRecursive: true } }, /BindOptions\.NonRecursive is not supported/],
+    ['tmpfs options', { Type: 'tmpfs', Target: '/t', TmpfsOptions: { Options: [['noexec']] } }, /TmpfsOptions\.Options is not supported/],
+    ['another volume driver', { Type: 'volume', Source: 'v', Target: '/t', VolumeOptions: { DriverConfig: { Name: 'nfs' } } }, /volume driver "nfs" is not supported/],
+  ];
+  for (const [name, m, msg] of cases) it(name, () => assert.throws(() => spec({ HostConfig: { Mounts: [m as never] } }), msg));
+  it('zero values are "not set" (clients send them)', () => {
+    const s = spec({ HostConfig: { Mounts: [{ Type: 'volume', Source: 'v', Target: '/t', VolumeOptions: { Subpath: '', NoCopy: false, DriverConfig: { Name: 'local' } }, BindOptions: { NonRecursive: false } } as never] } });
+    assert.equal(s.mounts.length, 1);
+  });
+});

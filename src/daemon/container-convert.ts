@@ -92,6 +92,7 @@ function mounts(h: HostConfig): MountRequest[] {
   return (h.Mounts ?? []).map((m) => {
     if (!['bind', 'volume', 'tmpfs'].includes(m.Type)) throw invalidParameter(`mount type unknown: ${m.Type}`);
     if (!m.Target) throw invalidParameter('Target must not be empty');
+    refuseUnhonouredMountOptions(m);
     return {
       type: m.Type as MountRequest['type'],
       source: m.Source ?? '',
@@ -105,6 +106,25 @@ function mounts(h: HostConfig): MountRequest[] {
       ...(m.TmpfsOptions?.Mode ? { tmpfsMode: m.TmpfsOptions.Mode } : {}),
     };
   });
+}
+
+/** The mount options berth honours; any other one set (not zero) is refused by name rather than ignored. */
+const HONOURED_MOUNT_OPTIONS: Record<'BindOptions' | 'VolumeOptions' | 'TmpfsOptions', readonly string[]> = {
+  BindOptions: ['Propagation'],
+  VolumeOptions: ['NoCopy', 'Labels', 'DriverConfig'],
+  TmpfsOptions: ['SizeBytes', 'Mode'],
+};
+
+function refuseUnhonouredMountOptions(m: NonNullable<HostConfig['Mounts']>[number]): void {
+  const isSet = (v: unknown) => !(v === undefined || v === null || v === false || v === '' || v === 0 || (Array.isArray(v) && v.length === 0));
+  for (const [group, honoured] of Object.entries(HONOURED_MOUNT_OPTIONS)) {
+    const opts = (m as unknown as Record<string, Record<string, unknown> | null | undefined>)[group];
+    for (const [k, v] of Object.entries(opts ?? {})) {
+      if (isSet(v) && !honoured.includes(k)) throw invalidParameter(`mount ${m.Target}: ${group}.${k} is not supported by berth; leave it unset`);
+    }
+  }
+  const driver = m.VolumeOptions?.DriverConfig?.Name;
+  if (driver && driver !== 'local') throw invalidParameter(`mount ${m.Target}: volume driver ${JSON.stringify(driver)} is not supported by berth (only "local")`);
 }
 
 function binds(list: readonly string[]): ContainerSpec['binds'] {
