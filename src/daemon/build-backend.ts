@@ -308,6 +308,8 @@ async function runStep(svc: ContainerService, id: string, output: (stream: 1 | 2
   try {
     if (signal.aborted) throw invalidParameter('the build was cancelled: the client closed the connection');
     await svc.start(id);
+    // An abort while the start was on its way found nothing running to kill.
+    if (signal.aborted) kill();
     const r = await exit.ready;
     // The last output may arrive just after the exit.
     await Promise.race([ended, new Promise((r2) => setTimeout(r2, 2000).unref())]);
