@@ -25,13 +25,21 @@ export function humanDuration(ms: number): string {
 
 const DECIMAL: Readonly<Record<string, number>> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
 
+/** strconv.ParseFloat's syntax and errors for decimal literals. */
+function parseFloat64(num: string): number {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
+  const size = Number(num);
+  if (!Number.isFinite(size)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: value out of range`);
+  return size;
+}
+
 /**
- * FromHumanSize of go-units v0.5 (what dockerd's json-file and local log
- * drivers parse max-size with): "10m" = 10,000,000, "100k", "1g", "1.5MB",
- * "512kib" (still decimal), "42", "42b", "10 m"; case-insensitive. Throws
- * go-units' errors: `invalid size: '…'`, `invalid suffix: '…'`, or strconv's.
+ * go-units' parseSize: a number, an optional space, and a suffix (b, k, kb,
+ * kib… case-insensitive) scaled by `multipliers` (decimal for FromHumanSize,
+ * binary for RAMInBytes). Throws go-units' errors: `invalid size: '…'`,
+ * `invalid suffix: '…'`, or strconv's (from parseNum).
  */
-export function fromHumanSize(sizeStr: string): number {
+export function parseGoUnitsSize(sizeStr: string, multipliers: Readonly<Record<string, number>>, parseNum: (num: string) => number = parseFloat64): number {
   let sep = -1;
   for (let i = sizeStr.length - 1; i >= 0; i--) {
     if ('0123456789. '.includes(sizeStr[i]!)) {
@@ -42,9 +50,7 @@ export function fromHumanSize(sizeStr: string): number {
   if (sep === -1) throw new Error(`invalid size: '${sizeStr}'`);
   const num = sizeStr[sep] === ' ' ? sizeStr.slice(0, sep) : sizeStr.slice(0, sep + 1);
   let sfx = sizeStr.slice(sep + 1);
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`);
-  let size = Number(num);
-  if (!Number.isFinite(size)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: value out of range`);
+  let size = parseNum(num);
   if (size < 0) throw new Error(`invalid size: '${sizeStr}'`);
   if (sfx.length === 0) return Math.trunc(size);
   const bad = (): Error => new Error(`invalid suffix: '${sfx}'`);
@@ -54,9 +60,18 @@ export function fromHumanSize(sizeStr: string): number {
     if (sfx.length > 1) throw bad();
     return Math.trunc(size);
   }
-  const mul = DECIMAL[sfx[0]!];
+  const mul = multipliers[sfx[0]!];
   if (mul === undefined) throw bad();
   size *= mul;
   if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
   return Math.trunc(size);
+}
+
+/**
+ * FromHumanSize of go-units v0.5 (what dockerd's json-file and local log
+ * drivers parse max-size with): "10m" = 10,000,000, "100k", "1g", "1.5MB",
+ * "512kib" (still decimal), "42", "42b", "10 m"; case-insensitive.
+ */
+export function fromHumanSize(sizeStr: string): number {
+  return parseGoUnitsSize(sizeStr, DECIMAL);
 }

@@ -4,6 +4,7 @@
  * time.ParseDuration, net.ParseIP / ParseMAC, encoding/csv (one record),
  * math/big's Rat for --cpus, and the current go-units RAMInBytes.
  */
+import { parseGoUnitsSize } from '../../util/go-units.js';
 import { isIPv6 } from 'node:net';
 
 /** Go's %q for the plain strings flags carry. */
@@ -135,38 +136,7 @@ const BINARY: Readonly<Record<string, number>> = { k: 1024, m: 1024 ** 2, g: 102
  * errors `invalid size: '…'`, `invalid suffix: '…'` or strconv's.
  */
 export function ramInBytes(sizeStr: string): number {
-  let sep = -1;
-  for (let i = sizeStr.length - 1; i >= 0; i--) {
-    if ('01234567890. '.includes(sizeStr[i]!)) {
-      sep = i;
-      break;
-    }
-  }
-  if (sep === -1) throw new Error(`invalid size: '${sizeStr}'`);
-  let num: string;
-  let sfx: string;
-  if (sizeStr[sep] !== ' ') {
-    num = sizeStr.slice(0, sep + 1);
-    sfx = sizeStr.slice(sep + 1);
-  } else {
-    num = sizeStr.slice(0, sep);
-    sfx = sizeStr.slice(sep + 1);
-  }
-  let size = parseGoFloat(num);
-  if (size < 0) throw new Error(`invalid size: '${sizeStr}'`);
-  if (sfx.length === 0) return Math.trunc(size);
-  const bad = (): Error => new Error(`invalid suffix: '${sfx}'`);
-  if (sfx.length > 3) throw bad();
-  sfx = sfx.toLowerCase();
-  if (sfx[0] === 'b') {
-    if (sfx.length > 1) throw bad();
-    return Math.trunc(size);
-  }
-  const mul = BINARY[sfx[0]!];
-  if (mul === undefined) throw bad();
-  size *= mul;
-  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
-  return Math.trunc(size);
+  return parseGoUnitsSize(sizeStr, BINARY, parseGoFloat);
 }
 
 const DURATION_UNITS: Readonly<Record<string, bigint>> = {
