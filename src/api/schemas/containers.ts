@@ -63,6 +63,18 @@ const CONFIG_PROPERTIES = {
 /** Commit's optional config: checked for types (Docker decodes it into a Config). */
 export const COMMIT_CONFIG_SCHEMA = bodySchema<ContainerConfig>({ type: 'object', properties: CONFIG_PROPERTIES });
 
+/** The resource fields create and update share (Docker's Resources). */
+const CPU_AND_PIDS = {
+  NanoCpus: INT64,
+  CpuShares: INT64,
+  CpuQuota: INT64,
+  CpuPeriod: INT64,
+  CpusetCpus: str,
+  CpusetMems: str,
+  PidsLimit: int64OrNull,
+  BlkioWeight: UINT16,
+};
+
 /** The body of `POST /containers/create`. */
 export const CREATE_SCHEMA = bodySchema<ContainerCreateRequest>({
   type: 'object',
@@ -84,14 +96,7 @@ export const CREATE_SCHEMA = bodySchema<ContainerCreateRequest>({
       MemoryReservation: INT64,
       MemorySwappiness: int64OrNull,
       OomKillDisable: { type: ['boolean', 'null'] },
-      NanoCpus: INT64,
-      CpuShares: INT64,
-      CpuQuota: INT64,
-      CpuPeriod: INT64,
-      CpusetCpus: str,
-      CpusetMems: str,
-      PidsLimit: int64OrNull,
-      BlkioWeight: UINT16,
+      ...CPU_AND_PIDS,
       CapAdd: strArr,
       CapDrop: strArr,
       Privileged: bool,
@@ -150,14 +155,7 @@ export const UPDATE_SCHEMA = bodySchema<Resources & { RestartPolicy?: RestartPol
     Memory: INT64,
     MemorySwap: INT64,
     MemoryReservation: INT64,
-    NanoCpus: INT64,
-    CpuShares: INT64,
-    CpuQuota: INT64,
-    CpuPeriod: INT64,
-    CpusetCpus: str,
-    CpusetMems: str,
-    PidsLimit: int64OrNull,
-    BlkioWeight: UINT16,
+    ...CPU_AND_PIDS,
     RestartPolicy: { type: 'object', properties: { Name: str, MaximumRetryCount: INT64 } },
   },
 });
