@@ -30,6 +30,18 @@ import type { MountProvider } from '../volume/container-mounts.js';
 import { resolveUser } from './user.js';
 import { closeFd, createFileInRoot, fdPath, mkdirInRoot, O_PATH, openDir, openDirInRoot, openInRoot, withFd } from '../sys/dirfd.js';
 
+/** A stream opened over a mount that lives until the stream closes (released at once if opening fails). */
+async function streamOver(m: { dir: string; release: () => Promise<void> }, open: (root: string) => Readable): Promise<Readable> {
+  try {
+    const body = open(m.dir);
+    body.once('close', () => void m.release());
+    return body;
+  } catch (e) {
+    await m.release();
+    throw e;
+  }
+}
+
 /** The deepest volume or bind whose target holds `path` (lexically, as dockerd's volume.HasResource). */
 function mountPointOf(rec: ContainerRecord, path: string): ContainerRecord['mountPoints'][number] | undefined {
   const p = posix.normalize(`/${path}`);
@@ -175,15 +187,7 @@ export class ContainerFiles {
 
   /** A stream over the container's view; the view lives until the stream closes. */
   private async streamFromView(rec: ContainerRecord, open: (root: string) => Readable): Promise<Readable> {
-    const { dir, release } = await this.mountView(rec);
-    try {
-      const body = open(dir);
-      body.once('close', () => void release());
-      return body;
-    } catch (e) {
-      await release();
-      throw e;
-    }
+    return streamOver(await this.mountView(rec), open);
   }
 
   /**
@@ -239,15 +243,7 @@ export class ContainerFiles {
   /** A stream over the container's files; a temporary mount lives until the stream closes. */
   private async streamFromRootfs(rec: ContainerRecord, open: (root: string) => Readable): Promise<Readable> {
     if (isRunning(rec)) return open(this.paths.rootfs(rec.id));
-    const { dir, release } = await this.mountTemporary(rec);
-    try {
-      const body = open(dir);
-      body.once('close', () => void release());
-      return body;
-    } catch (e) {
-      await release();
-      throw e;
-    }
+    return streamOver(await this.mountTemporary(rec), open);
   }
 
   private async mountTemporary(rec: ContainerRecord): Promise<{ dir: string; release: () => Promise<void> }> {
