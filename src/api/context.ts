@@ -204,7 +204,10 @@ export class RequestContext {
           res.end(body);
           return;
         }
-        if (!res.writableEnded) res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\r\n');
+        // A failed build step carries its exit code, as dockerd's JSONError does.
+        const code = (err as { exitCode?: unknown } | null)?.exitCode;
+        const detail = typeof code === 'number' ? { code, message } : { message };
+        if (!res.writableEnded) res.write(JSON.stringify({ errorDetail: detail, error: message }) + '\r\n');
       },
       end(): void {
         head();

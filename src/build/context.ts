@@ -13,6 +13,7 @@
  * outside the context or missing ("Cannot locate specified Dockerfile"), a
  * bad .dockerignore; the body's own error (client gone) is passed through.
  */
+import { peek } from '../util/peek-stream.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -142,32 +143,6 @@ export function isTarHeader(b: Buffer): boolean {
   return parseInt(field, 8) === sum;
 }
 
-/** Reads up to n bytes and returns a stream that still yields every byte. */
-export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const it = input[Symbol.asyncIterator]();
-  const first: Buffer[] = [];
-  let have = 0;
-  let done = false;
-  while (have < n) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    const b = r.value as Buffer;
-    first.push(b);
-    have += b.length;
-  }
-  const head = Buffer.concat(first);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
-  }
-  const stream = Readable.from(all(), { objectMode: false });
-  input.once('error', (e) => stream.destroy(e));
-  return { head: head.subarray(0, n), stream };
-}
 
 async function readAll(s: Readable, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -22,7 +22,8 @@ import { errnoCode, invalidParameter } from '../errdefs/errdefs.js';
 import { decompressor, detectCompression } from '../image/compression.js';
 import { encodeHeader, tarEntry, type TarEntry } from '../image/layer-diff.js';
 import { closeFd, O_PATH, openDir, openInRoot } from '../sys/dirfd.js';
-import { isTarHeader, peek } from './context.js';
+import { isTarHeader } from './context.js';
+import { peek } from '../util/peek-stream.js';
 import { globMatcher, DEFAULT_BUDGET } from '../util/re2.js';
 
 /** One source: a tar producer whose top entry is named ROOT. */

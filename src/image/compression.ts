@@ -4,6 +4,7 @@
  * zstd tool, see sys/zstd) or plain; build contexts, import and load also
  * xz and bzip2 (through their tools); they accept any of them and tell them apart by magic bytes.
  */
+import { peek } from '../util/peek-stream.js';
 import { Readable, type Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { toolDecompress, zstdDecompress } from '../sys/zstd.js';
@@ -23,27 +24,8 @@ export function detectCompression(head: Buffer): Compression {
  * stream that still yields every byte.
  */
 export async function sniff(input: Readable): Promise<{ compression: Compression; stream: Readable }> {
-  const it = input[Symbol.asyncIterator]();
-  const first: Buffer[] = [];
-  let have = 0;
-  let done = false;
-  while (have < 6) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    const b = r.value as Buffer;
-    first.push(b);
-    have += b.length;
-  }
-  const head = Buffer.concat(first);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    if (done) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value as Buffer;
-  }
-  return { compression: detectCompression(head), stream: Readable.from(all(), { objectMode: false }) };
+  const { head, stream } = await peek(input, 6);
+  return { compression: detectCompression(head), stream };
 }
 
 /** A transform that undoes the given compression, or undefined for 'none'. */

@@ -6,11 +6,10 @@
  */
 import type { Readable } from 'node:stream';
 import { invalidParameter } from '../../errdefs/errdefs.js';
-import { errorReply } from '../errors.js';
 import type { JsonStream, RequestContext } from '../context.js';
 import type { Filters } from '../filters.js';
 import type { Route } from '../router.js';
-import { requestSignal } from './registry.js';
+import { streamWithStatus } from './registry.js';
 
 export interface BuildQuery {
   dockerfile: string;
@@ -138,32 +137,6 @@ function checkMap(name: string, v: unknown, nullable: boolean): void {
   }
 }
 
-/** The stream of a build: a RUN that failed reports its exit code in errorDetail (as dockerd's JSONError). */
-async function runBuild(ctx: RequestContext, b: BuildBackend, q: BuildQuery): Promise<void> {
-  let stream: JsonStream | undefined;
-  const start = (): JsonStream => (stream ??= ctx.jsonStream());
-  const out: JsonStream = {
-    write: (obj) => start().write(obj),
-    fail: (err) => start().fail(err),
-    end: () => start().end(),
-    get closed() {
-      return stream ? stream.closed : ctx.res.destroyed;
-    },
-  };
-  const signal = requestSignal(ctx);
-  try {
-    await b.build(ctx.bodyStream(), q, out, signal);
-  } catch (e) {
-    if (!stream) throw e;
-    const code = (e as { exitCode?: unknown }).exitCode;
-    if (typeof code === 'number') {
-      const { message } = errorReply(e);
-      stream.write({ errorDetail: { code, message }, error: message });
-    } else stream.fail(e);
-  }
-  start().end();
-}
-
 const STORAGE_TARGETS = ['keep-storage', 'reserved-space', 'max-used-space', 'min-free-space'];
 
 export function buildRoutes(b: BuildBackend): Route[] {
@@ -172,7 +145,11 @@ export function buildRoutes(b: BuildBackend): Route[] {
       method: 'POST',
       pattern: '/build',
       body: 'stream',
-      handler: (ctx) => runBuild(ctx, b, parseBuildQuery(ctx)),
+      handler: (ctx) => {
+        const q = parseBuildQuery(ctx);
+        // A RUN that failed reports its exit code in errorDetail (the stream's fail does that).
+        return streamWithStatus(ctx, (out, signal) => b.build(ctx.bodyStream(), q, out, signal));
+      },
     },
     {
       method: 'POST',
