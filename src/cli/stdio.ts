@@ -7,7 +7,8 @@
  * stream may still hold queued output: then text goes through the stream,
  * behind what it holds, so output never overtakes output.
  */
-import { readFileSync, writeSync } from 'node:fs';
+import { createReadStream, readFileSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 
 export type OutFd = 1 | 2;
 
@@ -51,4 +52,13 @@ export function flushed(fd: OutFd): Promise<void> {
     s.once('error', () => resolve());
     s.end(() => resolve());
   });
+}
+
+/**
+ * Standard input as a body to send (load, import): read from fd 0 directly.
+ * Bun's process.stdin sometimes never ends when a pipe's writer has already
+ * written everything and closed it; a plain fd stream does.
+ */
+export function stdinBody(): Readable {
+  return createReadStream('', { fd: 0, autoClose: false });
 }

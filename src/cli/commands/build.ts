@@ -6,6 +6,7 @@
  * JSON-message stream is shown as docker shows it; a failing step ends the
  * command with the daemon's message and the step's exit code.
  */
+import { stdinBody } from '../stdio.js';
 import { promises as fs } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
@@ -43,7 +44,7 @@ async function isLocalPath(p: string): Promise<boolean> {
 async function localContext(ctx: CliContext, arg: string, dockerfile: string | undefined): Promise<PreparedContext> {
   const { dir, relDockerfile } = await resolveLocalContext(arg, dockerfile);
   let extra: ExtraFile | undefined;
-  if (dockerfile === '-') extra = extraDockerfile(await readAll(process.stdin));
+  if (dockerfile === '-') extra = extraDockerfile(await readAll(stdinBody()));
   else if (dockerfileOutside(relDockerfile)) {
     const data = await fs.readFile(dockerfile!).catch((e: NodeJS.ErrnoException) => {
       throw new CliError(`unable to open Dockerfile: open ${dockerfile}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`);
@@ -72,7 +73,7 @@ async function urlContext(url: string, dockerfile: string | undefined): Promise<
 
 async function prepareContext(ctx: CliContext, arg: string, dockerfile: string | undefined): Promise<PreparedContext> {
   if (dockerfile === '-' && arg === '-') throw new CliError("invalid argument: can't use stdin for both build context and dockerfile");
-  if (arg === '-') return contextFromStream(process.stdin, dockerfile);
+  if (arg === '-') return contextFromStream(stdinBody(), dockerfile);
   if (await isLocalPath(arg)) return localContext(ctx, arg, dockerfile);
   if (isGitUrl(arg)) throw new CliError(`unable to prepare context: ${arg}: git contexts are not supported by ${PROG} build; clone the repository and build from its directory`);
   if (isUrl(arg)) return urlContext(arg, dockerfile);

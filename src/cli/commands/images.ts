@@ -8,6 +8,7 @@ import type { CliContext } from '../context.js';
 import { renderInspect, renderList } from '../format/formatter.js';
 import { goTime, humanSize, timeAgo } from '../format/units.js';
 import { ProgressDisplay } from '../progress.js';
+import { stdinBody } from '../stdio.js';
 import { confirm, filtersQuery, forEachName } from './shared.js';
 import { FORMAT_HELP } from '../format/help-text.js';
 import { filtersParam } from '../opts/kv.js';
@@ -282,7 +283,7 @@ export function registerImageCommands(cli: Cli<CliContext>): void {
       const src = args[0]!;
       const isUrl = /^https?:\/\//.test(src);
       let body: NodeJS.ReadableStream | undefined;
-      if (src === '-') body = process.stdin;
+      if (src === '-') body = stdinBody();
       else if (!isUrl) {
         await fs.access(src).catch(() => {
           throw new CliError(`open ${src}: no such file or directory`);
@@ -356,7 +357,7 @@ export function registerImageCommands(cli: Cli<CliContext>): void {
       await ctx.client().jsonLines(
         'POST',
         '/images/load',
-        { query: { quiet }, body: input ? createReadStream(input) : process.stdin },
+        { query: { quiet }, body: input ? createReadStream(input) : stdinBody() },
         (m) => display.show(m),
       );
     },

@@ -1,4 +1,5 @@
 /** Registry commands: pull, push, login, logout; and the pull that run/create do. */
+import { stdinBody } from '../stdio.js';
 import type { IncomingMessage } from 'node:http';
 import type { AuthResponse } from '../../api/types/registry.js';
 import type { JsonMessage, RequestOptions } from '../../client/client.js';
@@ -65,9 +66,10 @@ export async function pullImage(ctx: CliContext, image: string, opts: { platform
 function readAllStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    process.stdin.on('data', (c: Buffer) => chunks.push(c));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', reject);
+    const input = stdinBody();
+    input.on('data', (c: Buffer | string) => chunks.push(Buffer.from(c)));
+    input.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    input.on('error', reject);
   });
 }
 
