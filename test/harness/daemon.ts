@@ -237,6 +237,11 @@ export async function startDaemon(extraArgs: string[] = []): Promise<TestDaemon>
   return d;
 }
 
+// A test process stopped by a signal (a cancelled CI run) exits normally, so the exit handlers
+// here and in the other harness modules still clean up.
+const SIGNAL_CODES = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+for (const [sig, n] of Object.entries(SIGNAL_CODES)) process.once(sig, () => process.exit(128 + n));
+
 // If the test process ends without running its after-hooks (a crash, an
 // uncaught error), still leave the host clean.
 process.on('exit', () => {

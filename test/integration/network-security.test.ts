@@ -270,6 +270,11 @@ describe('the host\'s network stays the host\'s', () => {
     const tag = randomBytes(3).toString('hex');
     const [veth, foreignBridge, taken, squat] = ['btfv', 'btfb', 'btft', 'btfs'].map((p) => `${p}${tag}`) as [string, string, string, string];
     const loBefore = ifaceState('lo');
+    // Also when the test process is stopped mid-test (the finally below does not run then).
+    const dropLinks = () => {
+      for (const name of [veth, foreignBridge, squat]) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+    };
+    process.once('exit', dropLinks);
     try {
       ip('link', 'add', veth, 'type', 'veth', 'peer', 'name', `btfp${tag}`);
       ip('link', 'add', foreignBridge, 'type', 'bridge');
@@ -320,7 +325,8 @@ describe('the host\'s network stays the host\'s', () => {
       assert.match(out.log, new RegExp(`${veth}.* is not a bridge this berth daemon created`));
       assert.deepEqual(ifaceState(veth), vethBefore);
     } finally {
-      for (const name of [veth, foreignBridge, squat]) spawnSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+      process.off('exit', dropLinks);
+      dropLinks();
       // Old code set sysctls of the host's loopback: put them back rather than leave the host changed.
       for (const key of ['route_localnet', 'forwarding', 'rp_filter', 'accept_local']) spawnSync('sysctl', ['-q', '-w', `net.ipv4.conf.lo.${key}=${loBefore[key]}`]);
     }
